@@ -70,10 +70,10 @@ type ResponseType int
 
 // Response types map onto Discord's interaction callback types at the bot edge.
 const (
-	Reply   ResponseType = iota // a new message (callback type 4)
-	Update                      // edit the message the component is on (type 7)
-	Choices                     // autocomplete results (type 8)
-	ShowModal                   // open a modal (type 9)
+	Reply     ResponseType = iota // a new message (callback type 4)
+	Update                        // edit the message the component is on (type 7)
+	Choices                       // autocomplete results (type 8)
+	ShowModal                     // open a modal (type 9)
 )
 
 // Response is what a handler answers; the bot converts it to Discord's payload.

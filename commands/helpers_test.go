@@ -1,0 +1,75 @@
+package commands
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/afterglow-bot/afterglow/content"
+	"github.com/afterglow-bot/afterglow/storage"
+)
+
+// testNow is the fixed clock every handler test runs on.
+var testNow = time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
+
+type fixture struct {
+	router *Router
+	store  *storage.DB
+	lib    *content.Library
+	dms    *recordingDMs
+	now    time.Time
+}
+
+// newFixture builds the real router over a real SQLite file and a fixed clock.
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	lib, err := content.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := storage.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"), make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	f := &fixture{store: store, lib: lib, dms: &recordingDMs{}, now: testNow}
+	f.router = NewRouter(Deps{Content: lib, Store: store, Clock: func() time.Time { return f.now }, DM: f.dms})
+	return f
+}
+
+// recordingDMs is a Messenger that remembers what it was asked to send.
+type recordingDMs struct {
+	sent   []sentDM
+	closed map[string]bool
+}
+
+type sentDM struct {
+	To  string
+	Msg Message
+}
+
+func (r *recordingDMs) SendDM(_ context.Context, userID string, msg Message) error {
+	if r.closed[userID] {
+		return ErrDMClosed
+	}
+	r.sent = append(r.sent, sentDM{To: userID, Msg: msg})
+	return nil
+}
+
+func (f *fixture) do(t testing.TB, req Request) Response {
+	t.Helper()
+	if req.InteractionID == "" {
+		req.InteractionID = "1"
+	}
+	return f.router.Handle(context.Background(), req)
+}
+
+func slash(caller User, name string, opts map[string]string) Request {
+	return Request{Kind: KindCommand, Caller: caller, Command: name, Options: opts}
+}
+
+var (
+	alice = User{ID: "200000000000000001", Name: "Alice"}
+	bob   = User{ID: "200000000000000002", Name: "Bob"}
+)
