@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/afterglow-bot/afterglow/content"
 	"github.com/afterglow-bot/afterglow/storage"
@@ -16,10 +17,39 @@ type Deps struct {
 	// DM sends a direct message to a user; nil in `afterglow try`, where nothing is sent.
 	DM Messenger
 	// Wake tells the delivery loop that a check-in was scheduled; may be nil.
-	Wake func()
-	Log  *slog.Logger
-	// AgeRestricted marks every command nsfw when registered.
-	AgeRestricted bool
+	Wake   func()
+	Log    *slog.Logger
+	Limits Limits
+	// RetentionDays is how long finished check-ins are kept, as /privacy tells people.
+	RetentionDays int
+	// Version is shown by /about.
+	Version string
+}
+
+// Limits are the abuse limits on invitations and check-ins.
+type Limits struct {
+	InvitationsPerDay        int
+	InvitationTTL            time.Duration
+	CheckInsPerPartnerPerDay int
+	// AnswerWindow is how long after the first answer a recipient may change it.
+	AnswerWindow time.Duration
+}
+
+// withDefaults fills unset limits with the documented defaults.
+func (l Limits) withDefaults() Limits {
+	if l.InvitationsPerDay <= 0 {
+		l.InvitationsPerDay = 5
+	}
+	if l.InvitationTTL <= 0 {
+		l.InvitationTTL = 7 * 24 * time.Hour
+	}
+	if l.CheckInsPerPartnerPerDay <= 0 {
+		l.CheckInsPerPartnerPerDay = 10
+	}
+	if l.AnswerWindow <= 0 {
+		l.AnswerWindow = time.Hour
+	}
+	return l
 }
 
 // Messenger sends a message to a user's DMs, outside any interaction.

@@ -1,6 +1,11 @@
 package commands
 
-import "unicode/utf8"
+import (
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
 
 // Colours of Afterglow's embeds: one warm hue for guidance, a softer one for notices.
 const (
@@ -18,18 +23,21 @@ func privateEmbed(e Embed, rows ...Row) Response {
 	return Response{Type: Reply, Ephemeral: true, Embeds: []Embed{e}, Components: rows}
 }
 
-// quote shows user-written text exactly as written, as a Markdown block quote. Mentions in
-// it stay inert because every message goes out with allowed_mentions empty.
+// quote shows user-written text exactly as written, as a Markdown block quote: "> " for
+// one line, ">>> " (which quotes to the end of the text) for several, so the overhead stays
+// four characters whatever the text. Callers put it last in its text block. Mentions in it
+// stay inert because every message goes out with allowed_mentions empty.
 func quote(text string) string {
-	out := make([]byte, 0, len(text)+8)
-	out = append(out, "> "...)
-	for i := 0; i < len(text); i++ {
-		out = append(out, text[i])
-		if text[i] == '\n' {
-			out = append(out, "> "...)
-		}
+	if strings.Contains(text, "\n") {
+		return ">>> " + text
 	}
-	return string(out)
+	return "> " + text
+}
+
+// quotePreview is a one-line, visibly shortened quote for lists; the full text is shown
+// where the list entry leads (the DM, the export).
+func quotePreview(text string, limit int) string {
+	return "> " + clip(strings.Join(strings.Fields(text), " "), limit)
 }
 
 // runeLen counts characters the way Discord's limits do.
@@ -43,4 +51,21 @@ func clip(s string, limit int) string {
 	}
 	r := []rune(s)
 	return string(r[:limit-1]) + "…"
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// mention shows a user as a mention; it renders as their name and, with allowed_mentions
+// empty on every message, never pings them.
+func mention(userID string) string { return "<@" + userID + ">" }
+
+// timestamp is a Discord timestamp that each reader sees in their own time zone.
+func timestamp(t time.Time, style string) string {
+	return "<t:" + itoa(t.Unix()) + ":" + style + ">"
+}
+
+// parseID reads a numeric id from a custom_id argument or option.
+func parseID(s string) (int64, bool) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	return id, err == nil && id > 0
 }

@@ -54,6 +54,7 @@ type Router struct {
 	commands   map[string]Command
 	components map[string]HandlerFunc
 	log        *slog.Logger
+	deps       Deps
 }
 
 // NewRouter builds the router over every command and component of Afterglow.
@@ -61,7 +62,7 @@ func NewRouter(d Deps) *Router {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	r := &Router{commands: map[string]Command{}, components: map[string]HandlerFunc{}, log: d.Log}
+	r := &Router{commands: map[string]Command{}, components: map[string]HandlerFunc{}, log: d.Log, deps: d}
 	for _, f := range features {
 		cmds, comps := f(d)
 		for _, c := range cmds {
@@ -80,6 +81,12 @@ func NewRouter(d Deps) *Router {
 // features lists every feature's constructor; each returns its commands and component routes.
 var features = []func(Deps) ([]Command, map[string]HandlerFunc){
 	aftercareFeature,
+	partnerFeature,
+	checkinFeature,
+	planFeature,
+	settingsFeature,
+	privacyFeature,
+	serverFeature,
 }
 
 // Definitions returns every command definition, sorted by name so that their hash is stable.

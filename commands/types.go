@@ -31,7 +31,10 @@ type Request struct {
 	InteractionID string
 	Caller        User
 	GuildID       string // empty in DMs
-	ChannelID     string
+	// GuildInstalled is true when the bot itself is installed in GuildID (not only the
+	// caller's user install), so server settings make sense there.
+	GuildInstalled bool
+	ChannelID      string
 	// Permissions are the caller's permissions in the channel (servers only), as Discord sends them.
 	Permissions int64
 

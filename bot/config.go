@@ -1,0 +1,199 @@
+package bot
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// DefaultConfigFile is read when -config is not given and the file exists.
+const DefaultConfigFile = "afterglow.toml"
+
+// Config is every setting, as config.example.toml documents it.
+type Config struct {
+	Discord  DiscordConfig  `toml:"discord"`
+	Storage  StorageConfig  `toml:"storage"`
+	Log      LogConfig      `toml:"log"`
+	HTTP     HTTPConfig     `toml:"http"`
+	CheckIns CheckInsConfig `toml:"checkins"`
+}
+
+// DiscordConfig says how to reach Discord.
+type DiscordConfig struct {
+	Token         string `toml:"token"`
+	ApplicationID string `toml:"application_id"`
+	GuildID       string `toml:"guild_id"`
+	APIBase       string `toml:"api_base"`
+	AgeRestricted bool   `toml:"age_restricted"`
+}
+
+// StorageConfig says where the data lives.
+type StorageConfig struct {
+	Path          string `toml:"path"`
+	EncryptionKey string `toml:"encryption_key"`
+	RetentionDays int    `toml:"retention_days"`
+}
+
+// LogConfig shapes the log.
+type LogConfig struct {
+	Level  string `toml:"level"`
+	Format string `toml:"format"`
+}
+
+// HTTPConfig is the optional health and metrics listener.
+type HTTPConfig struct {
+	Listen string `toml:"listen"`
+}
+
+// CheckInsConfig holds the abuse limits of partners and check-ins.
+type CheckInsConfig struct {
+	PerPartnerPerDay   int `toml:"per_partner_per_day"`
+	InvitationsPerDay  int `toml:"invitations_per_day"`
+	InvitationTTLHours int `toml:"invitation_ttl_hours"`
+}
+
+// DefaultConfig is what applies when nothing is configured.
+func DefaultConfig() Config {
+	return Config{
+		Discord:  DiscordConfig{APIBase: "https://discord.com/api/v10", AgeRestricted: true},
+		Storage:  StorageConfig{Path: "afterglow.db", RetentionDays: 30},
+		Log:      LogConfig{Level: "info", Format: "text"},
+		CheckIns: CheckInsConfig{PerPartnerPerDay: 10, InvitationsPerDay: 5, InvitationTTLHours: 7 * 24},
+	}
+}
+
+// LoadConfig reads path (or DefaultConfigFile when path is "" and it exists), then applies
+// AFTERGLOW_<SECTION>_<KEY> variables from getenv, then checks the result.
+func LoadConfig(path string, getenv func(string) (string, bool)) (Config, error) {
+	cfg := DefaultConfig()
+	file := path
+	if file == "" {
+		if _, err := os.Stat(DefaultConfigFile); err == nil {
+			file = DefaultConfigFile
+		}
+	}
+	if file != "" {
+		md, err := toml.DecodeFile(file, &cfg)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return cfg, fmt.Errorf("config file %s does not exist: copy config.example.toml to start one", file)
+			}
+			return cfg, fmt.Errorf("config file %s: %w", file, err)
+		}
+		if undecoded := md.Undecoded(); len(undecoded) > 0 {
+			return cfg, fmt.Errorf("config file %s: unknown key %q (see config.example.toml for every key)", file, undecoded[0].String())
+		}
+	}
+	if err := applyEnv(&cfg, getenv); err != nil {
+		return cfg, err
+	}
+	if err := cfg.check(); err != nil {
+		if file != "" {
+			return cfg, fmt.Errorf("config file %s: %w", file, err)
+		}
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// applyEnv walks the config's sections and keys by their toml tags, so a new key is
+// overridable by its environment variable without more code.
+func applyEnv(cfg *Config, getenv func(string) (string, bool)) error {
+	root := reflect.ValueOf(cfg).Elem()
+	for i := 0; i < root.NumField(); i++ {
+		section := root.Type().Field(i).Tag.Get("toml")
+		sv := root.Field(i)
+		for j := 0; j < sv.NumField(); j++ {
+			key := sv.Type().Field(j).Tag.Get("toml")
+			name := "AFTERGLOW_" + strings.ToUpper(section) + "_" + strings.ToUpper(key)
+			raw, ok := getenv(name)
+			if !ok {
+				continue
+			}
+			field := sv.Field(j)
+			switch field.Kind() {
+			case reflect.String:
+				field.SetString(raw)
+			case reflect.Bool:
+				b, err := strconv.ParseBool(strings.TrimSpace(raw))
+				if err != nil {
+					return fmt.Errorf("%s: want true or false, got %q", name, raw)
+				}
+				field.SetBool(b)
+			case reflect.Int:
+				n, err := strconv.Atoi(strings.TrimSpace(raw))
+				if err != nil {
+					return fmt.Errorf("%s: want a whole number, got %q", name, raw)
+				}
+				field.SetInt(int64(n))
+			}
+		}
+	}
+	return nil
+}
+
+func (c Config) check() error {
+	u, err := url.Parse(c.Discord.APIBase)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("discord.api_base %q is not an http(s) URL like https://discord.com/api/v10", c.Discord.APIBase)
+	}
+	for name, id := range map[string]string{"discord.application_id": c.Discord.ApplicationID, "discord.guild_id": c.Discord.GuildID} {
+		if id != "" && !isSnowflake(id) {
+			return fmt.Errorf("%s %q is not a Discord id (digits only)", name, id)
+		}
+	}
+	if c.Storage.Path == "" {
+		return errors.New("storage.path is empty: name the SQLite file, e.g. afterglow.db")
+	}
+	if c.Storage.RetentionDays < 1 {
+		return fmt.Errorf("storage.retention_days is %d: it must be at least 1", c.Storage.RetentionDays)
+	}
+	if _, err := c.LogLevel(); err != nil {
+		return err
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		return fmt.Errorf("log.format %q: want text or json", c.Log.Format)
+	}
+	if c.CheckIns.PerPartnerPerDay < 1 || c.CheckIns.InvitationsPerDay < 1 || c.CheckIns.InvitationTTLHours < 1 {
+		return errors.New("checkins limits must each be at least 1")
+	}
+	return nil
+}
+
+// LogLevel parses log.level.
+func (c Config) LogLevel() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.Log.Level)); err != nil {
+		return l, fmt.Errorf("log.level %q: want debug, info, warn or error", c.Log.Level)
+	}
+	return l, nil
+}
+
+// RequireToken explains how to provide a token when none is set.
+func (c Config) RequireToken() error {
+	if strings.TrimSpace(c.Discord.Token) == "" {
+		return errors.New("no Discord bot token: set discord.token in afterglow.toml or the AFTERGLOW_DISCORD_TOKEN environment variable " +
+			"(Discord Developer Portal -> your application -> Bot -> Reset Token)")
+	}
+	return nil
+}
+
+func isSnowflake(s string) bool {
+	if len(s) == 0 || len(s) > 20 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}

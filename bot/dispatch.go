@@ -1,0 +1,100 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/afterglow-bot/afterglow/commands"
+)
+
+// dispatch answers one interaction. discordgo runs handlers without recover, so a panic
+// here would kill the bot: recover, log, and still answer the user.
+func (b *Bot) dispatch(ctx context.Context, i *discordgo.Interaction) {
+	log := b.log.With("interaction", i.ID)
+	answered := false
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("dispatch panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			if !answered && i.Type != discordgo.InteractionApplicationCommandAutocomplete {
+				_ = b.callbacks.InteractionRespond(i, toInteractionResponse(commands.Response{
+					Type: commands.Reply, Ephemeral: true, Content: "Sorry, something went wrong on my side. Please try again in a moment.",
+				}))
+			}
+		}
+	}()
+	if i.Type == discordgo.InteractionPing {
+		answered = true
+		if err := b.callbacks.InteractionRespond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponsePong}); err != nil {
+			log.Warn("answer ping", "err", err)
+		}
+		return
+	}
+	req := toRequest(i)
+	result := make(chan commands.Response, 1)
+	go func() {
+		// Router.Handle recovers handler panics itself.
+		result <- b.router.Handle(ctx, req)
+	}()
+
+	start := time.Now()
+	var resp commands.Response
+	select {
+	case resp = <-result:
+	case <-time.After(b.deferAfter):
+		if req.Kind == commands.KindAutocomplete {
+			resp = <-result // autocomplete cannot be deferred; a late answer is dropped by Discord
+			break
+		}
+		answered = true
+		b.deferAndFill(i, req, result, log)
+		return
+	}
+	answered = true
+	if err := b.callbacks.InteractionRespond(i, toInteractionResponse(resp)); err != nil {
+		log.Warn("send interaction callback", "err", err, "after", time.Since(start))
+	}
+}
+
+// deferAndFill acknowledges a slow interaction (so the user never sees "did not respond"),
+// then replaces the placeholder with the handler's answer when it comes.
+func (b *Bot) deferAndFill(i *discordgo.Interaction, req commands.Request, result <-chan commands.Response, log interface {
+	Warn(string, ...any)
+}) {
+	ack := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}}
+	if req.Kind == commands.KindComponent || req.Kind == commands.KindModal {
+		ack = &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}
+	}
+	if err := b.callbacks.InteractionRespond(i, ack); err != nil {
+		log.Warn("defer interaction", "err", err)
+		return
+	}
+	resp := <-result
+	if resp.Type == commands.ShowModal || resp.Type == commands.Choices {
+		// Neither can follow a deferral; this is a handler bug, so say sorry rather than nothing.
+		log.Warn("handler answered a deferred interaction with a modal or choices")
+		resp = commands.Response{Type: commands.Reply, Ephemeral: true, Content: "Sorry, that took too long. Please try again."}
+	}
+	if ack.Type == discordgo.InteractionResponseDeferredMessageUpdate && resp.Type == commands.Reply {
+		// A private reply to a click: a follow-up, so the clicked message stays as it was.
+		params := &discordgo.WebhookParams{Content: resp.Content, Embeds: toEmbeds(resp.Embeds),
+			Components: toComponents(resp.Components), AllowedMentions: noMentions(), Files: toFiles(resp.Files)}
+		if resp.Ephemeral {
+			params.Flags = discordgo.MessageFlagsEphemeral
+		}
+		if _, err := b.callbacks.FollowupMessageCreate(i, true, params); err != nil {
+			log.Warn("send follow-up", "err", err)
+		}
+		return
+	}
+	embeds, rows := toEmbeds(resp.Embeds), toComponents(resp.Components)
+	edit := &discordgo.WebhookEdit{Content: &resp.Content, Embeds: &embeds, Components: &rows,
+		AllowedMentions: noMentions(), Files: toFiles(resp.Files)}
+	if _, err := b.callbacks.InteractionResponseEdit(i, edit); err != nil {
+		log.Warn("fill deferred interaction", "err", err)
+	}
+}

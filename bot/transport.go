@@ -1,0 +1,44 @@
+package bot
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// discordgo builds every REST URL from this prefix; the transport moves them to api_base.
+const discordgoAPIPrefix = "/api/v9"
+
+// rewriteTransport sends requests meant for https://discord.com/api/v9/… to the configured
+// API base instead: Discord itself in production, a rate-limit proxy, or the test stand-in.
+type rewriteTransport struct {
+	base   http.RoundTripper
+	target *url.URL
+}
+
+func newRewriteTransport(apiBase string, base http.RoundTripper) (*rewriteTransport, error) {
+	u, err := url.Parse(strings.TrimRight(apiBase, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("parse discord.api_base: %w", err)
+	}
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return &rewriteTransport{base: base, target: u}, nil
+}
+
+func (t *rewriteTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Host != "discord.com" || !strings.HasPrefix(req.URL.Path, discordgoAPIPrefix+"/") {
+		return t.base.RoundTrip(req)
+	}
+	out := req.Clone(req.Context())
+	u := *req.URL
+	u.Scheme = t.target.Scheme
+	u.Host = t.target.Host
+	u.Path = t.target.Path + strings.TrimPrefix(req.URL.Path, discordgoAPIPrefix)
+	u.RawPath = ""
+	out.URL = &u
+	out.Host = u.Host
+	return t.base.RoundTrip(out)
+}

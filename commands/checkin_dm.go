@@ -1,0 +1,247 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/afterglow-bot/afterglow/storage"
+)
+
+// CheckInMessage is the DM a check-in's recipient gets. The delivery loop in bot sends it;
+// answering rebuilds it, so its wording is decided here alone.
+func (r *Router) CheckInMessage(ctx context.Context, c storage.CheckIn, late bool) (Message, error) {
+	return checkins{r.deps}.message(ctx, c, late)
+}
+
+func (c checkins) message(ctx context.Context, ci storage.CheckIn, late bool) (Message, error) {
+	self := ci.SenderID == ci.RecipientID
+	var b strings.Builder
+	if late {
+		b.WriteString(c.Content.LatePrefix() + "\n\n")
+	}
+	b.WriteString(c.Content.Prompt(ci.ID))
+	b.WriteString("\n\n")
+	if self {
+		b.WriteString(msgDMFromSelf)
+	} else {
+		fmt.Fprintf(&b, msgDMFrom, mention(ci.SenderID))
+	}
+	if ci.Note != "" {
+		b.WriteString("\n\n" + msgDMNoteHeading + "\n" + quote(ci.Note))
+	}
+	e := Embed{Title: msgDMTitle, Description: b.String(), Color: colorGuide, Footer: msgDMFooterSelf}
+	if !self {
+		e.Footer = fmt.Sprintf(msgDMFooter, "they")
+	}
+	if plan, ok, err := c.Store.Plan(ctx, ci.RecipientID); err != nil {
+		return Message{}, fmt.Errorf("read recipient's plan: %w", err)
+	} else if ok {
+		if summary := planSummary(plan); summary != "" {
+			e.Fields = append(e.Fields, Field{Name: msgDMPlanHeading, Value: summary})
+		}
+	}
+	id := itoa(ci.ID)
+	var answerRow []Button
+	for _, a := range answerOrder {
+		answerRow = append(answerRow, Button{Label: answers[a].Label, Emoji: answers[a].Emoji, Style: Secondary, CustomID: makeCustomID(routeAnswer, id, a)})
+	}
+	extra := []Button{{Label: msgLabelWords, Style: Primary, CustomID: makeCustomID(routeWords, id)}}
+	if !self {
+		extra = append(extra, Button{Label: msgLabelStop, Style: Danger, CustomID: makeCustomID(routeStop, id)})
+	}
+	return Message{Embeds: []Embed{e}, Components: []Row{{Buttons: answerRow}, {Buttons: extra}}}, nil
+}
+
+// SenderNotice tells a check-in's sender that it was not delivered, and why.
+func (r *Router) SenderNotice(c storage.CheckIn) Message {
+	switch c.Status {
+	case storage.StatusUndeliverable:
+		return Message{Content: fmt.Sprintf(msgTellClosed, mention(c.RecipientID))}
+	case storage.StatusDropped:
+		return Message{Content: fmt.Sprintf(msgTellDropped, mention(c.RecipientID), timestamp(c.DueAt, "f"))}
+	}
+	return Message{Content: fmt.Sprintf(msgTellFailed, mention(c.RecipientID))}
+}
+
+// recipientCheckIn loads the check-in a DM button names and makes sure the clicker is its
+// recipient. A nil response means go ahead.
+func (c checkins) recipientCheckIn(ctx context.Context, req Request) (storage.CheckIn, *Response, error) {
+	id, ok := parseID(argAt(req.CustomID, 0))
+	if !ok {
+		r := privateText(msgNoLongerAvailable)
+		return storage.CheckIn{}, &r, nil
+	}
+	ci, err := c.Store.CheckIn(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		r := privateText(msgNoLongerAvailable)
+		return ci, &r, nil
+	}
+	if err != nil {
+		return ci, nil, fmt.Errorf("load check-in: %w", err)
+	}
+	if ci.RecipientID != req.Caller.ID {
+		r := privateText(msgAnswerNotYours)
+		return ci, &r, nil
+	}
+	if ci.Status != storage.StatusSent && ci.Status != storage.StatusAnswered {
+		r := privateText(msgNoLongerAvailable)
+		return ci, &r, nil
+	}
+	return ci, nil, nil
+}
+
+func (c checkins) answer(ctx context.Context, req Request) (Response, error) {
+	choice := argAt(req.CustomID, 1)
+	if _, ok := answers[choice]; !ok {
+		return privateText(msgNoLongerAvailable), nil
+	}
+	ci, stop, err := c.recipientCheckIn(ctx, req)
+	if stop != nil || err != nil {
+		return deref(stop), err
+	}
+	ci, err = c.Store.RecordAnswer(ctx, ci.ID, req.Caller.ID, choice, c.Clock(), c.Limits.withDefaults().AnswerWindow)
+	if resp, done, err := c.answerError(err); done {
+		return resp, err
+	}
+	a := answers[choice]
+	if ci.SenderID != ci.RecipientID {
+		c.relay(ctx, ci, Message{Content: fmt.Sprintf(msgRelayAnswer, mention(ci.RecipientID), a.Emoji+" "+strings.ToLower(a.Label))})
+	}
+	return c.answeredView(ctx, ci)
+}
+
+// answerError maps the store's answer errors to what the clicker sees.
+func (c checkins) answerError(err error) (Response, bool, error) {
+	switch {
+	case err == nil:
+		return Response{}, false, nil
+	case errors.Is(err, storage.ErrClosed):
+		return privateText(msgAnswerClosed), true, nil
+	case errors.Is(err, storage.ErrNotFound):
+		return privateText(msgNoLongerAvailable), true, nil
+	}
+	return Response{}, true, fmt.Errorf("record answer: %w", err)
+}
+
+// answeredView is the DM after an answer: the check-in as it was, with thanks and a
+// pointer to guidance; the buttons stay so the answer can be changed within the window.
+func (c checkins) answeredView(ctx context.Context, ci storage.CheckIn) (Response, error) {
+	msg, err := c.message(ctx, ci, ci.Late)
+	if err != nil {
+		return Response{}, err
+	}
+	var lines []string
+	if a, ok := answers[ci.Answer]; ok {
+		shown := a.Emoji + " " + a.Label
+		if ci.SenderID == ci.RecipientID {
+			lines = append(lines, fmt.Sprintf(msgAnswerSelf, shown))
+		} else {
+			lines = append(lines, fmt.Sprintf(msgAnswerThanks, mention(ci.SenderID), shown))
+		}
+		if t, ok := c.Content.Topic(a.Topic); ok {
+			lines = append(lines, fmt.Sprintf(msgAnswerTopic, t.ID, t.Title))
+		}
+		if ci.Answer == storage.AnswerCare || ci.Answer == storage.AnswerTalk {
+			help, err := c.helpLine(ctx, ci.GuildID)
+			if err != nil {
+				return Response{}, err
+			}
+			lines = append(lines, help)
+		}
+	}
+	if ci.Words != "" {
+		lines = append(lines, quote(ci.Words))
+	}
+	embeds := append(msg.Embeds, Embed{Description: strings.Join(lines, "\n\n"), Color: colorNotice})
+	return Response{Type: Update, Embeds: embeds, Components: msg.Components}, nil
+}
+
+// helpLine is the server's own resources text when the check-in came from a server that
+// set one, else a general line about medical and emergency help.
+func (c checkins) helpLine(ctx context.Context, guildID string) (string, error) {
+	resources, _, err := guildResources(c.Deps)(ctx, guildID)
+	if err != nil {
+		return "", err
+	}
+	if resources != "" {
+		return msgServerHelp + ":\n" + resources + "\n\n" + msgAnswerHelp, nil
+	}
+	return msgAnswerHelp, nil
+}
+
+// relay sends the sender what the recipient answered. A closed DM is fine: the answer is
+// in the sender's /checkin list either way.
+func (c checkins) relay(ctx context.Context, ci storage.CheckIn, msg Message) {
+	if c.DM == nil {
+		return
+	}
+	if err := c.DM.SendDM(ctx, ci.SenderID, msg); err != nil && !errors.Is(err, ErrDMClosed) {
+		c.logger().Warn("relay answer", "checkin", ci.ID, "err", err)
+	}
+}
+
+func (c checkins) wordsButton(ctx context.Context, req Request) (Response, error) {
+	ci, stop, err := c.recipientCheckIn(ctx, req)
+	if stop != nil || err != nil {
+		return deref(stop), err
+	}
+	if ci.Status == storage.StatusAnswered && c.Clock().After(ci.AnsweredAt.Add(c.Limits.withDefaults().AnswerWindow)) {
+		return privateText(msgAnswerClosed), nil
+	}
+	return Response{Type: ShowModal, Modal: &Modal{
+		CustomID: makeCustomID(routeWordsModal, itoa(ci.ID)),
+		Title:    msgWordsTitle,
+		Inputs:   []TextInput{{CustomID: wordsField, Label: msgWordsLabel, Paragraph: true, Required: true, MaxLength: maxWordsLen}},
+	}}, nil
+}
+
+func (c checkins) wordsSubmit(ctx context.Context, req Request) (Response, error) {
+	ci, stop, err := c.recipientCheckIn(ctx, req)
+	if stop != nil || err != nil {
+		return deref(stop), err
+	}
+	words := strings.TrimSpace(req.Fields[wordsField])
+	if words == "" {
+		return privateText(msgWordsEmpty), nil
+	}
+	if n := runeLen(words); n > maxWordsLen {
+		return privateText(fmt.Sprintf(msgWordsTooLong, n, maxWordsLen)), nil
+	}
+	ci, err = c.Store.RecordWords(ctx, ci.ID, req.Caller.ID, words, c.Clock(), c.Limits.withDefaults().AnswerWindow)
+	if resp, done, err := c.answerError(err); done {
+		return resp, err
+	}
+	if ci.SenderID != ci.RecipientID {
+		c.relay(ctx, ci, Message{Content: fmt.Sprintf(msgRelayWords, mention(ci.RecipientID)) + "\n" + quote(words)})
+	}
+	return c.answeredView(ctx, ci)
+}
+
+func (c checkins) stop(ctx context.Context, req Request) (Response, error) {
+	id, ok := parseID(argAt(req.CustomID, 0))
+	if !ok {
+		return privateText(msgNoLongerAvailable), nil
+	}
+	ci, err := c.Store.CheckIn(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return privateText(msgNoLongerAvailable), nil
+	} else if err != nil {
+		return Response{}, fmt.Errorf("load check-in: %w", err)
+	}
+	if ci.RecipientID != req.Caller.ID || ci.SenderID == ci.RecipientID {
+		return privateText(msgAnswerNotYours), nil
+	}
+	if _, err := c.Store.RemovePartner(ctx, ci.RecipientID, ci.SenderID, c.Clock()); err != nil {
+		return Response{}, fmt.Errorf("end link: %w", err)
+	}
+	return Response{Type: Update, Content: fmt.Sprintf(msgStopped, mention(ci.SenderID)), Embeds: []Embed{}, Components: []Row{}}, nil
+}
+
+func deref(r *Response) Response {
+	if r == nil {
+		return Response{}
+	}
+	return *r
+}
