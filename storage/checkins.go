@@ -1,0 +1,468 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// CheckInStatus is where a check-in is in its life.
+type CheckInStatus string
+
+// The check-in statuses. pending -> sending -> sent -> answered is the happy path; sending
+// goes back to pending for a retry, or ends in failed, undeliverable or dropped.
+const (
+	StatusPending       CheckInStatus = "pending"
+	StatusSending       CheckInStatus = "sending"
+	StatusSent          CheckInStatus = "sent"
+	StatusAnswered      CheckInStatus = "answered"
+	StatusFailed        CheckInStatus = "failed"
+	StatusUndeliverable CheckInStatus = "undeliverable"
+	StatusCancelled     CheckInStatus = "cancelled"
+	StatusDropped       CheckInStatus = "dropped"
+)
+
+// The answers a recipient can give with the buttons.
+const (
+	AnswerGood  = "good"
+	AnswerCare  = "care"
+	AnswerTalk  = "talk"
+	AnswerSpace = "space"
+)
+
+// CheckIn is one check-in DM from SenderID to RecipientID.
+type CheckIn struct {
+	ID             int64         `json:"id"`
+	SenderID       string        `json:"sender_id"`
+	RecipientID    string        `json:"recipient_id"`
+	GuildID        string        `json:"guild_id,omitempty"`
+	Note           string        `json:"note,omitempty"` // decrypted
+	DueAt          time.Time     `json:"due_at"`
+	NextAttemptAt  time.Time     `json:"next_attempt_at,omitzero"`
+	Status         CheckInStatus `json:"status"`
+	Attempts       int           `json:"attempts"`
+	LeaseUntil     time.Time     `json:"lease_until,omitzero"`
+	ChannelID      string        `json:"channel_id,omitempty"`
+	MessageID      string        `json:"message_id,omitempty"`
+	SentAt         time.Time     `json:"sent_at,omitzero"`
+	Late           bool          `json:"late"`
+	Answer         string        `json:"answer,omitempty"` // AnswerGood… or ""
+	Words          string        `json:"words,omitempty"`  // decrypted
+	AnsweredAt     time.Time     `json:"answered_at,omitzero"`
+	FailReason     string        `json:"fail_reason,omitempty"` // a short code, never user text
+	SenderNotified bool          `json:"sender_notified"`
+	ParentID       int64         `json:"parent_id,omitempty"` // first check-in of a follow-up series, 0 if none
+	CreatedAt      time.Time     `json:"created_at"`
+}
+
+const checkInColumns = `id, sender_id, recipient_id, guild_id, note, due_at, next_attempt_at, status, attempts,
+	lease_until, channel_id, message_id, sent_at, late, answer, words, answered_at, fail_reason,
+	sender_notified, parent_id, created_at`
+
+func noteAAD(id int64) string  { return "checkins.note:" + strconv.FormatInt(id, 10) }
+func wordsAAD(id int64) string { return "checkins.words:" + strconv.FormatInt(id, 10) }
+
+func (db *DB) scanCheckIn(row interface{ Scan(...any) error }) (CheckIn, error) {
+	var c CheckIn
+	var note, words []byte
+	var due, next, lease, sent, answered, created int64
+	var late, notified int
+	err := row.Scan(&c.ID, &c.SenderID, &c.RecipientID, &c.GuildID, &note, &due, &next, &c.Status, &c.Attempts,
+		&lease, &c.ChannelID, &c.MessageID, &sent, &late, &c.Answer, &words, &answered, &c.FailReason,
+		&notified, &c.ParentID, &created)
+	if err != nil {
+		return CheckIn{}, err
+	}
+	if c.Note, err = db.crypt.open(note, noteAAD(c.ID)); err != nil {
+		return CheckIn{}, fmt.Errorf("check-in %d note: %w", c.ID, err)
+	}
+	if c.Words, err = db.crypt.open(words, wordsAAD(c.ID)); err != nil {
+		return CheckIn{}, fmt.Errorf("check-in %d words: %w", c.ID, err)
+	}
+	c.DueAt, c.NextAttemptAt, c.LeaseUntil = fromMillis(due), fromMillis(next), fromMillis(lease)
+	c.SentAt, c.AnsweredAt, c.CreatedAt = fromMillis(sent), fromMillis(answered), fromMillis(created)
+	c.Late, c.SenderNotified = late != 0, notified != 0
+	return c, nil
+}
+
+func (db *DB) queryCheckIns(ctx context.Context, q querier, where string, args ...any) ([]CheckIn, error) {
+	rows, err := q.QueryContext(ctx, "SELECT "+checkInColumns+" FROM checkins WHERE "+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []CheckIn
+	for rows.Next() {
+		c, err := db.scanCheckIn(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+func (db *DB) checkIn(ctx context.Context, q querier, id int64) (CheckIn, error) {
+	c, err := db.scanCheckIn(q.QueryRowContext(ctx, "SELECT "+checkInColumns+" FROM checkins WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return CheckIn{}, ErrNotFound
+	}
+	return c, err
+}
+
+// ScheduleCheckIns stores cs (one check-in and its follow-ups, all from one sender to one
+// recipient) as pending, due at each DueAt. The 2nd and later get the first's id as ParentID.
+// It fails with ErrNotPartners unless the two are linked (a check-in to oneself needs no
+// link), and with ErrCheckInLimit when the sender's check-ins to that recipient created in
+// the 24 h before now plus len(cs) would exceed dailyLimit (dailyLimit <= 0: no limit).
+func (db *DB) ScheduleCheckIns(ctx context.Context, cs []CheckIn, now time.Time, dailyLimit int) ([]CheckIn, error) {
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	sender, recipient := cs[0].SenderID, cs[0].RecipientID
+	out := make([]CheckIn, 0, len(cs))
+	err := db.inTx(ctx, "schedule check-ins", func(tx *sql.Tx) error {
+		for _, c := range cs {
+			if c.SenderID != sender || c.RecipientID != recipient || sender == "" || recipient == "" {
+				return errMixedCheckIns
+			}
+		}
+		if sender != recipient {
+			linked, err := arePartners(ctx, tx, sender, recipient)
+			if err != nil {
+				return err
+			}
+			if !linked {
+				return ErrNotPartners
+			}
+		}
+		if dailyLimit > 0 {
+			var recent int
+			err := tx.QueryRowContext(ctx, "SELECT count(*) FROM checkins WHERE sender_id = ? AND recipient_id = ? AND created_at > ?",
+				sender, recipient, millis(now.Add(-24*time.Hour))).Scan(&recent)
+			if err != nil {
+				return err
+			}
+			if recent+len(cs) > dailyLimit {
+				return ErrCheckInLimit
+			}
+		}
+		var parent int64
+		for _, c := range cs {
+			res, err := tx.ExecContext(ctx, `INSERT INTO checkins (sender_id, recipient_id, guild_id, due_at, next_attempt_at,
+				status, parent_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				sender, recipient, c.GuildID, millis(c.DueAt), millis(c.DueAt), StatusPending, parent, millis(now), millis(now))
+			if err != nil {
+				return err
+			}
+			id, err := res.LastInsertId()
+			if err != nil {
+				return err
+			}
+			// The note is sealed after the insert because its row id is part of the seal.
+			if _, err := tx.ExecContext(ctx, "UPDATE checkins SET note = ? WHERE id = ?", db.crypt.seal(c.Note, noteAAD(id)), id); err != nil {
+				return err
+			}
+			stored, err := db.checkIn(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			out = append(out, stored)
+			if parent == 0 {
+				parent = id
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CheckIn returns the check-in with id; ErrNotFound when there is none.
+func (db *DB) CheckIn(ctx context.Context, id int64) (CheckIn, error) {
+	c, err := db.checkIn(ctx, db.sql, id)
+	if err != nil {
+		return CheckIn{}, fmt.Errorf("read check-in %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// CheckInsFrom lists senderID's check-ins created or due since the given time, newest first.
+func (db *DB) CheckInsFrom(ctx context.Context, senderID string, since time.Time) ([]CheckIn, error) {
+	cs, err := db.queryCheckIns(ctx, db.sql, "sender_id = ?1 AND (created_at >= ?2 OR due_at >= ?2) ORDER BY created_at DESC, id DESC",
+		senderID, millis(since))
+	if err != nil {
+		return nil, fmt.Errorf("list check-ins from a user: %w", err)
+	}
+	return cs, nil
+}
+
+// PendingFrom lists senderID's check-ins not yet delivered (pending or being sent), soonest first.
+func (db *DB) PendingFrom(ctx context.Context, senderID string) ([]CheckIn, error) {
+	cs, err := db.queryCheckIns(ctx, db.sql, "sender_id = ? AND status IN (?, ?) ORDER BY due_at, id",
+		senderID, StatusPending, StatusSending)
+	if err != nil {
+		return nil, fmt.Errorf("list pending check-ins: %w", err)
+	}
+	return cs, nil
+}
+
+// CancelCheckIn cancels senderID's check-in id if it is still pending (not yet claimed for
+// sending); ErrNotFound otherwise.
+func (db *DB) CancelCheckIn(ctx context.Context, id int64, senderID string, now time.Time) (CheckIn, error) {
+	var c CheckIn
+	err := db.inTx(ctx, fmt.Sprintf("cancel check-in %d", id), func(tx *sql.Tx) error {
+		err := execOne(ctx, tx, "UPDATE checkins SET status = ?, updated_at = ? WHERE id = ? AND sender_id = ? AND status = ?",
+			StatusCancelled, millis(now), id, senderID, StatusPending)
+		if err != nil {
+			return err
+		}
+		c, err = db.checkIn(ctx, tx, id)
+		return err
+	})
+	return c, err
+}
+
+// CancelBetween cancels every undelivered (pending or sending) check-in between a and b,
+// both ways, and returns how many.
+func (db *DB) CancelBetween(ctx context.Context, a, b string, now time.Time) (int, error) {
+	var n int
+	err := db.inTx(ctx, "cancel check-ins between two users", func(tx *sql.Tx) error {
+		var err error
+		n, err = cancelBetween(ctx, tx, a, b, now)
+		return err
+	})
+	return n, err
+}
+
+func cancelBetween(ctx context.Context, tx *sql.Tx, a, b string, now time.Time) (int, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE checkins SET status = ?, lease_until = 0, updated_at = ?
+		WHERE ((sender_id = ? AND recipient_id = ?) OR (sender_id = ? AND recipient_id = ?)) AND status IN (?, ?)`,
+		StatusCancelled, millis(now), a, b, b, a, StatusPending, StatusSending)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// The delivery loop's queries, kept apart so a test can check they use their indexes.
+// Rows being sent are few (the in-flight ones), so reading them by status is cheap.
+const (
+	// nextDueQuery is two index lookups; one query with OR would scan.
+	nextDueQuery = `SELECT
+		(SELECT min(next_attempt_at) FROM checkins WHERE status = 'pending'),
+		(SELECT min(lease_until) FROM checkins WHERE status = 'sending')`
+	duePendingWhere    = "status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?"
+	expiredLeasesWhere = "status = 'sending' AND lease_until <= ? ORDER BY next_attempt_at, id LIMIT ?"
+)
+
+// NextDue returns the earliest time a check-in needs the delivery loop: the soonest pending
+// attempt, or the soonest lease to run out. ok is false when nothing waits.
+func (db *DB) NextDue(ctx context.Context) (next time.Time, ok bool, err error) {
+	var pending, lease sql.NullInt64
+	err = db.sql.QueryRowContext(ctx, nextDueQuery).Scan(&pending, &lease)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("find next due check-in: %w", err)
+	}
+	for _, v := range []sql.NullInt64{pending, lease} {
+		if v.Valid && (!ok || v.Int64 < millis(next)) {
+			next, ok = time.UnixMilli(v.Int64).UTC(), true
+		}
+	}
+	return next, ok, nil
+}
+
+// ClaimDue leases up to limit due check-ins for sending: pending ones whose NextAttemptAt has
+// come, and sending ones whose lease ran out (their worker is gone). They become 'sending'
+// with LeaseUntil = now+lease and are returned in NextAttemptAt, ID order.
+func (db *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]CheckIn, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	var claimed []CheckIn
+	err := db.inTx(ctx, "claim due check-ins", func(tx *sql.Tx) error {
+		nowMs := millis(now)
+		expired, err := db.queryCheckIns(ctx, tx, expiredLeasesWhere, nowMs, limit)
+		if err != nil {
+			return err
+		}
+		due, err := db.queryCheckIns(ctx, tx, duePendingWhere, nowMs, limit)
+		if err != nil {
+			return err
+		}
+		claimed = append(expired, due...)
+		sort.Slice(claimed, func(i, j int) bool {
+			a, b := claimed[i], claimed[j]
+			if !a.NextAttemptAt.Equal(b.NextAttemptAt) {
+				return a.NextAttemptAt.Before(b.NextAttemptAt)
+			}
+			return a.ID < b.ID
+		})
+		if len(claimed) > limit {
+			claimed = claimed[:limit]
+		}
+		leaseUntil := now.Add(lease).UTC()
+		stmt, err := tx.PrepareContext(ctx, "UPDATE checkins SET status = ?, lease_until = ? WHERE id = ?")
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for i := range claimed {
+			if _, err := stmt.ExecContext(ctx, StatusSending, millis(leaseUntil), claimed[i].ID); err != nil {
+				return err
+			}
+			claimed[i].Status, claimed[i].LeaseUntil = StatusSending, leaseUntil
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return claimed, nil
+}
+
+// ReleaseLeases turns every 'sending' check-in back to pending. It is for start-up: a
+// single-instance process holds no lease then, so any left are from a crash.
+func (db *DB) ReleaseLeases(ctx context.Context) (int, error) {
+	res, err := db.sql.ExecContext(ctx, "UPDATE checkins SET status = ?, lease_until = 0 WHERE status = ?", StatusPending, StatusSending)
+	if err != nil {
+		return 0, fmt.Errorf("release leases: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("release leases: %w", err)
+	}
+	return int(n), nil
+}
+
+// updateSending applies an update to check-in id only while it is 'sending', so a worker
+// whose lease was taken over cannot overwrite the outcome; ErrNotFound otherwise.
+func (db *DB) updateSending(ctx context.Context, what string, id int64, set string, args ...any) error {
+	args = append(args, id, StatusSending)
+	if err := execOne(ctx, db.sql, "UPDATE checkins SET "+set+" WHERE id = ? AND status = ?", args...); err != nil {
+		return fmt.Errorf("%s check-in %d: %w", what, id, err)
+	}
+	return nil
+}
+
+// MarkSent records that check-in id was delivered as messageID in channelID.
+func (db *DB) MarkSent(ctx context.Context, id int64, channelID, messageID string, late bool, now time.Time) error {
+	return db.updateSending(ctx, "mark sent", id,
+		"status = ?, channel_id = ?, message_id = ?, late = ?, sent_at = ?, lease_until = 0, updated_at = ?",
+		StatusSent, channelID, messageID, boolInt(late), millis(now), millis(now))
+}
+
+// Reschedule puts check-in id back to pending for another attempt at next (a retry, or the
+// end of quiet hours), recording how many attempts were made.
+func (db *DB) Reschedule(ctx context.Context, id int64, next time.Time, attempts int) error {
+	return db.updateSending(ctx, "reschedule", id, "status = ?, next_attempt_at = ?, attempts = ?, lease_until = 0",
+		StatusPending, millis(next), attempts)
+}
+
+// MarkFailed ends check-in id with status failed, undeliverable or dropped. reason is a
+// short code (never user text).
+func (db *DB) MarkFailed(ctx context.Context, id int64, status CheckInStatus, reason string, now time.Time) error {
+	switch status {
+	case StatusFailed, StatusUndeliverable, StatusDropped:
+	default:
+		return fmt.Errorf("mark failed check-in %d: %q is not a failure status", id, status)
+	}
+	return db.updateSending(ctx, "mark failed", id, "status = ?, fail_reason = ?, lease_until = 0, updated_at = ?",
+		status, reason, millis(now))
+}
+
+// MarkSenderNotified records that the sender was told check-in id was not delivered. It acts
+// on a check-in being sent or already marked failed, undeliverable or dropped (so the notice
+// can follow MarkFailed); ErrNotFound otherwise.
+func (db *DB) MarkSenderNotified(ctx context.Context, id int64) error {
+	err := execOne(ctx, db.sql, "UPDATE checkins SET sender_notified = 1 WHERE id = ? AND status IN (?, ?, ?, ?)",
+		id, StatusSending, StatusFailed, StatusUndeliverable, StatusDropped)
+	if err != nil {
+		return fmt.Errorf("mark sender notified of check-in %d: %w", id, err)
+	}
+	return nil
+}
+
+// UnnotifiedFailures lists up to limit check-ins that ended failed, undeliverable or dropped
+// whose sender was not told yet (e.g. the process stopped in between), oldest first.
+func (db *DB) UnnotifiedFailures(ctx context.Context, limit int) ([]CheckIn, error) {
+	cs, err := db.queryCheckIns(ctx, db.sql, "status IN (?, ?, ?) AND sender_notified = 0 ORDER BY updated_at, id LIMIT ?",
+		StatusFailed, StatusUndeliverable, StatusDropped, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list unnotified failed check-ins: %w", err)
+	}
+	return cs, nil
+}
+
+// answerable loads check-in id for its recipient and checks the answer window: it must be
+// sent or answered, and a first answer more than window ago closes it.
+func (db *DB) answerable(ctx context.Context, tx *sql.Tx, id int64, recipientID string, now time.Time, window time.Duration) (CheckIn, error) {
+	c, err := db.checkIn(ctx, tx, id)
+	if err != nil {
+		return CheckIn{}, err
+	}
+	if c.RecipientID != recipientID || (c.Status != StatusSent && c.Status != StatusAnswered) {
+		return CheckIn{}, ErrNotFound
+	}
+	if !c.AnsweredAt.IsZero() && now.After(c.AnsweredAt.Add(window)) {
+		return CheckIn{}, ErrClosed
+	}
+	return c, nil
+}
+
+// recordReply applies a recipient's reply in one transaction after the answerable checks.
+func (db *DB) recordReply(ctx context.Context, what string, id int64, recipientID string, now time.Time, window time.Duration,
+	update func(tx *sql.Tx) error) (CheckIn, error) {
+	var out CheckIn
+	err := db.inTx(ctx, fmt.Sprintf("%s for check-in %d", what, id), func(tx *sql.Tx) error {
+		c, err := db.answerable(ctx, tx, id, recipientID, now, window)
+		if err != nil {
+			return err
+		}
+		answeredAt := c.AnsweredAt
+		if answeredAt.IsZero() {
+			answeredAt = now // the window runs from the first reply
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE checkins SET status = ?, answered_at = ?, updated_at = ? WHERE id = ?",
+			StatusAnswered, millis(answeredAt), millis(now), id); err != nil {
+			return err
+		}
+		if err := update(tx); err != nil {
+			return err
+		}
+		out, err = db.checkIn(ctx, tx, id)
+		return err
+	})
+	return out, err
+}
+
+// RecordAnswer stores recipientID's button answer (AnswerGood, AnswerCare, AnswerTalk or
+// AnswerSpace) to a delivered check-in. It may be changed until window after the first reply,
+// then ErrClosed. ErrNotFound if the check-in is not theirs or not delivered.
+func (db *DB) RecordAnswer(ctx context.Context, id int64, recipientID, answer string, now time.Time, window time.Duration) (CheckIn, error) {
+	switch answer {
+	case AnswerGood, AnswerCare, AnswerTalk, AnswerSpace:
+	default:
+		return CheckIn{}, fmt.Errorf("record answer for check-in %d: unknown answer %q", id, answer)
+	}
+	return db.recordReply(ctx, "record answer", id, recipientID, now, window, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE checkins SET answer = ? WHERE id = ?", answer, id)
+		return err
+	})
+}
+
+// RecordWords stores recipientID's written reply (encrypted), under the same rules as
+// RecordAnswer; it marks the check-in answered and leaves the button answer as it is.
+func (db *DB) RecordWords(ctx context.Context, id int64, recipientID, words string, now time.Time, window time.Duration) (CheckIn, error) {
+	return db.recordReply(ctx, "record words", id, recipientID, now, window, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE checkins SET words = ? WHERE id = ?", db.crypt.seal(words, wordsAAD(id)), id)
+		return err
+	})
+}
