@@ -35,6 +35,9 @@ type Bot struct {
 	dms       *discordgo.Session
 
 	dmCache    dmChannels
+	pacer      *pacer
+	delivery   *delivery
+	metrics    *metrics
 	appID      atomic.Value // string
 	registered sync.Once
 	inflight   sync.WaitGroup
@@ -64,7 +67,9 @@ func New(o Options) (*Bot, error) {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
-	b := &Bot{cfg: o.Config, log: o.Log, store: o.Store, clock: o.Clock, deferAfter: 2 * time.Second}
+	b := &Bot{cfg: o.Config, log: o.Log, store: o.Store, clock: o.Clock, deferAfter: 2 * time.Second,
+		pacer: newPacer(dmRatePerSec), metrics: &metrics{}}
+	b.delivery = newDelivery(b)
 	b.appID.Store(o.Config.Discord.ApplicationID)
 	var err error
 	if b.gateway, err = b.newSession(o.HTTP); err != nil {
@@ -134,13 +139,29 @@ func (b *Bot) Run(ctx context.Context) error {
 		defer b.inflight.Done()
 		b.dispatch(ctx, ic.Interaction)
 	})
+	b.gateway.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildDelete) {
+		if g.Guild == nil || g.Unavailable {
+			return // an outage, not a removal
+		}
+		if err := b.store.DeleteGuild(ctx, g.ID); err != nil {
+			b.log.Error("forget server settings", "guild", g.ID, "err", err)
+			return
+		}
+		b.log.Info("removed from a server; its settings are deleted", "guild", g.ID)
+	})
 	if err := b.gateway.Open(); err != nil {
 		return fmt.Errorf("connect to the Discord gateway at %s: %w", b.cfg.Discord.APIBase, err)
 	}
+	var background sync.WaitGroup
+	background.Add(2)
+	go func() { defer background.Done(); b.delivery.run(ctx) }()
+	go func() { defer background.Done(); b.purgeLoop(ctx) }()
+
 	<-ctx.Done()
 	b.log.Info("shutting down")
 	closeErr := b.gateway.Close()
 	waitTimeout(&b.inflight, 3*time.Second)
+	waitTimeout(&background, time.Second)
 	if closeErr != nil && !errors.Is(closeErr, discordgo.ErrWSNotFound) {
 		return fmt.Errorf("close gateway: %w", closeErr)
 	}
@@ -159,5 +180,27 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
 	select {
 	case <-done:
 	case <-time.After(d):
+	}
+}
+
+// purgeLoop deletes finished check-ins and closed invitations past their retention, at
+// start and then every few hours.
+func (b *Bot) purgeLoop(ctx context.Context) {
+	keep := time.Duration(b.cfg.Storage.RetentionDays) * 24 * time.Hour
+	for {
+		if n, err := b.store.Purge(ctx, b.clock(), keep); err != nil {
+			if ctx.Err() == nil {
+				b.log.Error("purge old records", "err", err)
+			}
+		} else if n > 0 {
+			b.log.Info("purged old records", "count", n)
+		}
+		t := time.NewTimer(6 * time.Hour)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
 	}
 }

@@ -25,10 +25,14 @@ type dmChannels struct {
 
 var _ commands.Messenger = (*Bot)(nil)
 
-// SendDM sends msg to a user's DMs with every mention disabled.
+// SendDM sends msg to a user's DMs with every mention disabled: invitations, relayed
+// answers and notices to senders. It is paced with check-in delivery.
 func (b *Bot) SendDM(ctx context.Context, userID string, msg commands.Message) error {
-	channelID, err := b.dmChannel(ctx, userID)
+	channelID, err := b.dmChannelRaw(ctx, userID)
 	if err != nil {
+		return classifyDMError(err)
+	}
+	if err := b.pacer.Wait(ctx); err != nil {
 		return err
 	}
 	_, err = b.dms.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
@@ -37,19 +41,26 @@ func (b *Bot) SendDM(ctx context.Context, userID string, msg commands.Message) e
 		Components:      toComponents(msg.Components),
 		AllowedMentions: noMentions(),
 	}, discordgo.WithContext(ctx))
+	if restCode(err) == unknownChanel {
+		b.forgetDMChannel(userID)
+	}
 	return classifyDMError(err)
 }
 
-func (b *Bot) dmChannel(ctx context.Context, userID string) (string, error) {
+// dmChannelRaw opens (or recalls) the DM channel with a user; errors are Discord's own.
+func (b *Bot) dmChannelRaw(ctx context.Context, userID string) (string, error) {
 	b.dmCache.mu.Lock()
 	id, ok := b.dmCache.ids[userID]
 	b.dmCache.mu.Unlock()
 	if ok {
 		return id, nil
 	}
-	ch, err := b.dms.UserChannelCreate(userID, discordgo.WithContext(ctx))
+	if err := b.pacer.Wait(ctx); err != nil {
+		return "", err
+	}
+	ch, err := b.dms.UserChannelCreate(userID, noRetry(ctx)...)
 	if err != nil {
-		return "", classifyDMError(err)
+		return "", err
 	}
 	b.dmCache.mu.Lock()
 	if b.dmCache.ids == nil {
@@ -91,4 +102,10 @@ func restStatus(err error) int {
 		return http.StatusTooManyRequests
 	}
 	return 0
+}
+
+func (b *Bot) forgetDMChannel(userID string) {
+	b.dmCache.mu.Lock()
+	delete(b.dmCache.ids, userID)
+	b.dmCache.mu.Unlock()
 }

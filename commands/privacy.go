@@ -73,7 +73,7 @@ func countLines(c storage.UserCounts) []countLine {
 		{"partner links", c.Partners},
 		{"invitations you sent", c.InvitationsSent},
 		{"invitations you received", c.InvitationsReceived},
-		{"records of invitations sent today (for the daily limit)", c.InvitationLog},
+		{"records of invitations you sent recently (kept for the daily limit)", c.InvitationLog},
 		{"blocks you set", c.Blocks},
 		{"check-ins you sent", c.CheckInsSent},
 		{"check-ins you received", c.CheckInsReceived},

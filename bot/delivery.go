@@ -1,0 +1,327 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/afterglow-bot/afterglow/commands"
+	"github.com/afterglow-bot/afterglow/storage"
+)
+
+// Delivery timing, from the behaviour contract.
+const (
+	leaseFor      = time.Minute      // a claimed check-in is ours this long; a send never takes longer
+	claimBatch    = 50               // check-ins claimed per transaction
+	workers       = 4                // sends in flight at once; the pacer keeps them in order
+	lateAfter     = 10 * time.Minute // later than this past its time, a DM says sorry
+	dropAfter     = 72 * time.Hour   // later than this, it is not sent at all
+	retryFirst    = time.Second
+	retryCap      = 60 * time.Second
+	retryBudget   = time.Hour // give up after retrying this long
+	idleRecheck   = time.Hour // wake at least this often even with nothing due
+	dmRatePerSec  = 45        // below Discord's global 50/s
+	unknownChanel = 10003
+)
+
+// delivery sends due check-ins by DM: never lost (they live in SQLite until an outcome is
+// recorded) and never doubled (a lease per claim, a nonce per check-in).
+type delivery struct {
+	b    *Bot
+	log  *slog.Logger
+	wake chan struct{}
+}
+
+func newDelivery(b *Bot) *delivery {
+	return &delivery{b: b, log: b.log.With("part", "delivery"), wake: make(chan struct{}, 1)}
+}
+
+// Wake makes the loop look again now: a check-in was scheduled.
+func (d *delivery) Wake() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run loops until ctx ends: deliver what is due, then sleep until the next due time.
+func (d *delivery) run(ctx context.Context) {
+	if n, err := d.b.store.ReleaseLeases(ctx); err != nil {
+		d.log.Error("release leases", "err", err)
+	} else if n > 0 {
+		d.log.Info("resuming check-ins a previous run had claimed", "count", n)
+	}
+	d.tellUntold(ctx)
+	for ctx.Err() == nil {
+		batch, err := d.b.store.ClaimDue(ctx, d.b.clock(), leaseFor, claimBatch)
+		if err != nil {
+			d.log.Error("claim due check-ins", "err", err)
+			d.sleep(ctx, time.Second)
+			continue
+		}
+		if len(batch) > 0 {
+			d.deliverAll(ctx, batch)
+			continue
+		}
+		wait := idleRecheck
+		next, ok, err := d.b.store.NextDue(ctx)
+		if err != nil {
+			d.log.Error("find next due check-in", "err", err)
+			wait = time.Second
+		} else if ok {
+			wait = min(next.Sub(d.b.clock()), idleRecheck)
+		}
+		if wait > 0 {
+			d.sleep(ctx, wait)
+		}
+	}
+}
+
+// sleep waits for d, a wake-up, or the end.
+func (d *delivery) sleep(ctx context.Context, wait time.Duration) {
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-d.wake:
+	case <-t.C:
+	}
+}
+
+// deliverAll sends a batch with a few workers; the pacer hands out send slots in order.
+func (d *delivery) deliverAll(ctx context.Context, batch []storage.CheckIn) {
+	jobs := make(chan storage.CheckIn)
+	var wg sync.WaitGroup
+	for range min(workers, len(batch)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range jobs {
+				d.deliver(ctx, c)
+			}
+		}()
+	}
+	for _, c := range batch {
+		jobs <- c
+	}
+	close(jobs)
+	wg.Wait()
+}
+
+// deliver takes one claimed check-in to an outcome: sent, rescheduled, or ended (and the
+// sender told where they should be).
+func (d *delivery) deliver(ctx context.Context, c storage.CheckIn) {
+	log := d.log.With("checkin", c.ID)
+	store := d.b.store
+	now := d.b.clock()
+	if c.SenderID != c.RecipientID {
+		linked, err := store.ArePartners(ctx, c.SenderID, c.RecipientID)
+		if err != nil {
+			log.Error("re-check link", "err", err)
+			d.retry(ctx, c, log)
+			return
+		}
+		if !linked {
+			// The link ended after scheduling; the ending is silent, so is this.
+			d.end(ctx, c, storage.StatusDropped, "link-ended", false, log)
+			return
+		}
+	}
+	if now.Sub(c.DueAt) > dropAfter {
+		d.end(ctx, c, storage.StatusDropped, "too-late", true, log)
+		return
+	}
+	us, err := store.UserSettings(ctx, c.RecipientID)
+	if err != nil {
+		log.Error("read recipient settings", "err", err)
+		d.retry(ctx, c, log)
+		return
+	}
+	if until, quiet := commands.QuietUntil(us, now); quiet {
+		if err := store.Reschedule(ctx, c.ID, until, c.Attempts); err != nil {
+			log.Error("wait for quiet hours", "err", err)
+		}
+		return
+	}
+	planned := c.DueAt
+	if c.Attempts == 0 && c.NextAttemptAt.After(planned) {
+		planned = c.NextAttemptAt // moved by quiet hours: that is not lateness
+	}
+	late := now.Sub(planned) > lateAfter
+	msg, err := d.b.router.CheckInMessage(ctx, c, late)
+	if err != nil {
+		log.Error("build check-in message", "err", err)
+		d.retry(ctx, c, log)
+		return
+	}
+	channelID, messageID, err := d.send(ctx, c, msg)
+	if err != nil && ctx.Err() != nil {
+		// Shutting down mid-send: the next start resends under the same nonce.
+		return
+	}
+	// Outcomes are recorded even while shutting down: a sent DM must be marked sent.
+	ctx = context.WithoutCancel(ctx)
+	switch {
+	case err == nil:
+		if err := store.MarkSent(ctx, c.ID, channelID, messageID, late, d.b.clock()); err != nil {
+			log.Error("record delivery", "err", err)
+		}
+		d.b.metrics.sent()
+	case restCode(err) == codeCannotDM:
+		d.end(ctx, c, storage.StatusUndeliverable, "dms-closed", true, log)
+	case restStatus(err) == http.StatusTooManyRequests:
+		after := retryAfter(err)
+		d.b.metrics.rateLimited()
+		if err := store.Reschedule(ctx, c.ID, d.b.clock().Add(after), c.Attempts); err != nil {
+			log.Error("reschedule after 429", "err", err)
+		}
+		d.Wake()
+	case transient(err):
+		log.Warn("send failed; will retry", "err", err, "attempt", c.Attempts+1)
+		d.retry(ctx, c, log)
+	default:
+		log.Error("Discord refused the check-in", "err", err)
+		d.end(ctx, c, storage.StatusFailed, "rejected", true, log)
+	}
+}
+
+// retry puts the check-in back with capped exponential backoff, or gives up after an hour.
+func (d *delivery) retry(ctx context.Context, c storage.CheckIn, log *slog.Logger) {
+	attempts := c.Attempts + 1
+	if retryElapsed(attempts) >= retryBudget {
+		d.end(ctx, c, storage.StatusFailed, "gave-up", true, log)
+		return
+	}
+	jitter := time.Duration(rand.Int64N(int64(500 * time.Millisecond)))
+	if err := d.b.store.Reschedule(ctx, c.ID, d.b.clock().Add(backoff(attempts)+jitter), attempts); err != nil {
+		log.Error("reschedule retry", "err", err)
+	}
+}
+
+// backoff is the wait before attempt n+1: 1 s, 2 s, 4 s … capped at 60 s.
+func backoff(attempts int) time.Duration {
+	if attempts > 6 {
+		return retryCap
+	}
+	return min(retryFirst<<(attempts-1), retryCap)
+}
+
+// retryElapsed is how long the first attempts retries have waited in all.
+func retryElapsed(attempts int) time.Duration {
+	var total time.Duration
+	for n := 1; n < attempts; n++ {
+		total += backoff(n)
+	}
+	return total
+}
+
+// end records a final outcome and, where the sender should know, tells them privately.
+func (d *delivery) end(ctx context.Context, c storage.CheckIn, status storage.CheckInStatus, reason string, tell bool, log *slog.Logger) {
+	if err := d.b.store.MarkFailed(ctx, c.ID, status, reason, d.b.clock()); err != nil {
+		log.Error("record outcome", "err", err, "status", status)
+		return
+	}
+	log.Info("check-in not delivered", "status", status, "reason", reason)
+	d.b.metrics.notDelivered(status)
+	if !tell {
+		return
+	}
+	c.Status = status
+	if err := d.b.SendDM(ctx, c.SenderID, d.b.router.SenderNotice(c)); err != nil {
+		if !errors.Is(err, commands.ErrDMClosed) {
+			log.Warn("tell sender", "err", err)
+		}
+		return // /checkin list shows it either way
+	}
+	if err := d.b.store.MarkSenderNotified(ctx, c.ID); err != nil {
+		log.Warn("record sender told", "err", err)
+	}
+}
+
+// send posts the DM with a nonce derived from the check-in id and enforce_nonce, so that a
+// resend after a crash returns the first message instead of posting a second one.
+// discordgo's MessageSend has no nonce field, hence the raw request.
+func (d *delivery) send(ctx context.Context, c storage.CheckIn, msg commands.Message) (string, string, error) {
+	channelID, err := d.b.dmChannelRaw(ctx, c.RecipientID)
+	if err != nil {
+		return "", "", err
+	}
+	body := map[string]any{
+		"embeds":           toEmbeds(msg.Embeds),
+		"components":       toComponents(msg.Components),
+		"allowed_mentions": noMentions(),
+		"nonce":            checkInNonce(c.ID),
+		"enforce_nonce":    true,
+	}
+	if msg.Content != "" {
+		body["content"] = msg.Content
+	}
+	if err := d.b.pacer.Wait(ctx); err != nil {
+		return "", "", err
+	}
+	endpoint := discordgo.EndpointChannelMessages(channelID)
+	raw, err := d.b.dms.RequestWithBucketID("POST", endpoint, body, endpoint, noRetry(ctx)...)
+	if restCode(err) == unknownChanel {
+		d.b.forgetDMChannel(c.RecipientID)
+	}
+	if err != nil {
+		return "", "", err
+	}
+	var m struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return "", "", fmt.Errorf("read sent message: %w", err)
+	}
+	return channelID, m.ID, nil
+}
+
+// checkInNonce fits Discord's 25-character nonce limit for any int64 id.
+func checkInNonce(id int64) string { return "ag-ci-" + strconv.FormatInt(id, 36) }
+
+// noRetry makes discordgo hand 429s and 5xx back to the delivery loop, which owns retries.
+func noRetry(ctx context.Context) []discordgo.RequestOption {
+	return []discordgo.RequestOption{discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false), discordgo.WithRestRetries(0)}
+}
+
+// transient errors are worth retrying: network trouble and Discord's 5xx.
+func transient(err error) bool {
+	s := restStatus(err)
+	return s == 0 || s >= 500
+}
+
+func retryAfter(err error) time.Duration {
+	var rl *discordgo.RateLimitError
+	if errors.As(err, &rl) && rl.RetryAfter > 0 {
+		return rl.RetryAfter
+	}
+	return time.Second
+}
+
+// tellUntold tells senders about failures recorded just before a crash, before they could be told.
+func (d *delivery) tellUntold(ctx context.Context) {
+	untold, err := d.b.store.UnnotifiedFailures(ctx, 1000)
+	if err != nil {
+		d.log.Error("find untold failures", "err", err)
+		return
+	}
+	for _, c := range untold {
+		if c.FailReason == "link-ended" {
+			continue
+		}
+		if err := d.b.SendDM(ctx, c.SenderID, d.b.router.SenderNotice(c)); err == nil || errors.Is(err, commands.ErrDMClosed) {
+			if err := d.b.store.MarkSenderNotified(ctx, c.ID); err != nil {
+				d.log.Warn("record sender told", "checkin", c.ID, "err", err)
+			}
+		}
+	}
+}
