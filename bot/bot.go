@@ -25,7 +25,11 @@ type Bot struct {
 	log    *slog.Logger
 	store  *storage.DB
 	router *commands.Router
-	clock  commands.Clock
+	// handler answers interactions; it is the router, except in tests of the dispatcher.
+	handler interface {
+		Handle(ctx context.Context, req commands.Request) commands.Response
+	}
+	clock commands.Clock
 
 	// gateway receives events. callbacks answers interactions and dms sends direct messages:
 	// each has its own discordgo rate limiter, so DM pacing or a global 429 on DMs can never
@@ -43,6 +47,8 @@ type Bot struct {
 	inflight   sync.WaitGroup
 	// deferAfter is how long a handler may run before the interaction is deferred.
 	deferAfter time.Duration
+	// retryBase is the first retry delay of a failed delivery; tests shorten it.
+	retryBase time.Duration
 }
 
 // Options are the parts main wires into a Bot.
@@ -67,7 +73,7 @@ func New(o Options) (*Bot, error) {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
-	b := &Bot{cfg: o.Config, log: o.Log, store: o.Store, clock: o.Clock, deferAfter: 2 * time.Second,
+	b := &Bot{cfg: o.Config, log: o.Log, store: o.Store, clock: o.Clock, deferAfter: 2 * time.Second, retryBase: time.Second,
 		pacer: newPacer(dmRatePerSec), metrics: &metrics{}}
 	b.delivery = newDelivery(b)
 	b.appID.Store(o.Config.Discord.ApplicationID)
@@ -97,6 +103,7 @@ func New(o Options) (*Bot, error) {
 		RetentionDays: o.Config.Storage.RetentionDays,
 		Version:       o.Version,
 	})
+	b.handler = b.router
 	return b, nil
 }
 

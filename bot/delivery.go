@@ -25,7 +25,6 @@ const (
 	workers       = 4                // sends in flight at once; the pacer keeps them in order
 	lateAfter     = 10 * time.Minute // later than this past its time, a DM says sorry
 	dropAfter     = 72 * time.Hour   // later than this, it is not sent at all
-	retryFirst    = time.Second
 	retryCap      = 60 * time.Second
 	retryBudget   = time.Hour // give up after retrying this long
 	idleRecheck   = time.Hour // wake at least this often even with nothing due
@@ -197,29 +196,32 @@ func (d *delivery) deliver(ctx context.Context, c storage.CheckIn) {
 // retry puts the check-in back with capped exponential backoff, or gives up after an hour.
 func (d *delivery) retry(ctx context.Context, c storage.CheckIn, log *slog.Logger) {
 	attempts := c.Attempts + 1
-	if retryElapsed(attempts) >= retryBudget {
+	if retryElapsed(time.Second, attempts) >= retryBudget {
 		d.end(ctx, c, storage.StatusFailed, "gave-up", true, log)
 		return
 	}
-	jitter := time.Duration(rand.Int64N(int64(500 * time.Millisecond)))
-	if err := d.b.store.Reschedule(ctx, c.ID, d.b.clock().Add(backoff(attempts)+jitter), attempts); err != nil {
+	base := d.b.retryBase
+	jitter := time.Duration(rand.Int64N(int64(base / 2)))
+	if err := d.b.store.Reschedule(ctx, c.ID, d.b.clock().Add(backoff(base, attempts)+jitter), attempts); err != nil {
 		log.Error("reschedule retry", "err", err)
 	}
 }
 
-// backoff is the wait before attempt n+1: 1 s, 2 s, 4 s … capped at 60 s.
-func backoff(attempts int) time.Duration {
-	if attempts > 6 {
+// backoff is the wait before attempt n+1: base, 2×base, 4×base … capped at 60 s.
+func backoff(base time.Duration, attempts int) time.Duration {
+	if attempts > 16 {
 		return retryCap
 	}
-	return min(retryFirst<<(attempts-1), retryCap)
+	return min(base<<(attempts-1), retryCap)
 }
 
-// retryElapsed is how long the first attempts retries have waited in all.
-func retryElapsed(attempts int) time.Duration {
+// retryElapsed is how long retries at the real pace (1 s first) would have waited in all
+// after this many attempts; the budget counts attempts, so shortened test delays give up
+// after the same number of tries.
+func retryElapsed(base time.Duration, attempts int) time.Duration {
 	var total time.Duration
 	for n := 1; n < attempts; n++ {
-		total += backoff(n)
+		total += backoff(base, n)
 	}
 	return total
 }

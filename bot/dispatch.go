@@ -37,7 +37,7 @@ func (b *Bot) dispatch(ctx context.Context, i *discordgo.Interaction) {
 	result := make(chan commands.Response, 1)
 	go func() {
 		// Router.Handle recovers handler panics itself.
-		result <- b.router.Handle(ctx, req)
+		result <- b.handler.Handle(ctx, req)
 	}()
 
 	start := time.Now()
