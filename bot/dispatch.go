@@ -20,9 +20,7 @@ func (b *Bot) dispatch(ctx context.Context, i *discordgo.Interaction) {
 		if p := recover(); p != nil {
 			log.Error("dispatch panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			if !answered && i.Type != discordgo.InteractionApplicationCommandAutocomplete {
-				_ = b.callbacks.InteractionRespond(i, toInteractionResponse(commands.Response{
-					Type: commands.Reply, Ephemeral: true, Content: "Sorry, something went wrong on my side. Please try again in a moment.",
-				}))
+				_ = b.callbacks.InteractionRespond(i, toInteractionResponse(errorAnswer(toRequestSafe(i))))
 			}
 		}
 	}()
@@ -36,7 +34,13 @@ func (b *Bot) dispatch(ctx context.Context, i *discordgo.Interaction) {
 	req := toRequest(i)
 	result := make(chan commands.Response, 1)
 	go func() {
-		// Router.Handle recovers handler panics itself.
+		// The router recovers its handlers' panics; this guards everything else on the way.
+		defer func() {
+			if p := recover(); p != nil {
+				log.Error("handler panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				result <- errorAnswer(req)
+			}
+		}()
 		result <- b.handler.Handle(ctx, req)
 	}()
 
@@ -97,4 +101,18 @@ func (b *Bot) deferAndFill(i *discordgo.Interaction, req commands.Request, resul
 	if _, err := b.callbacks.InteractionResponseEdit(i, edit); err != nil {
 		log.Warn("fill deferred interaction", "err", err)
 	}
+}
+
+// errorAnswer is the kind private error for a request that could not be handled.
+func errorAnswer(req commands.Request) commands.Response {
+	if req.Kind == commands.KindAutocomplete {
+		return commands.Response{Type: commands.Choices}
+	}
+	return commands.Response{Type: commands.Reply, Ephemeral: true, Content: commands.MsgSomethingWrong}
+}
+
+// toRequestSafe converts for the panic path, where the conversion itself may be what failed.
+func toRequestSafe(i *discordgo.Interaction) (req commands.Request) {
+	defer func() { _ = recover() }()
+	return toRequest(i)
 }

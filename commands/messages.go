@@ -2,10 +2,13 @@ package commands
 
 import "github.com/afterglow-bot/afterglow/storage"
 
+// MsgSomethingWrong is the answer to any failure; the bot's dispatcher uses it too.
+const MsgSomethingWrong = "Sorry, something went wrong on my side. Please try again in a moment."
+
 // Every user-facing sentence of the commands lives here, so tone and wording are kept in one
 // place; the guidance itself lives in the content package.
 const (
-	msgSomethingWrong    = "Sorry, something went wrong on my side. Please try again in a moment."
+	msgSomethingWrong    = MsgSomethingWrong
 	msgNoLongerAvailable = "This is no longer available: it may come from an older message. Run the command again to get a fresh one."
 	msgUnknownCommand    = "I don't know that command. `/aftercare` is a good place to start."
 	msgUnsupported       = "I can't handle that kind of interaction yet."

@@ -1,0 +1,195 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/afterglow-bot/afterglow/commands"
+	"github.com/afterglow-bot/afterglow/content"
+	dt "github.com/afterglow-bot/afterglow/internal/discordtest"
+)
+
+func TestRegistersCommandsForEveryContextOnceByHash(t *testing.T) {
+	h := newHarness(t)
+	cmds := h.srv.Commands("")
+	names := map[string]dt.Command{}
+	for _, c := range cmds {
+		names[c.Name] = c
+	}
+	for _, want := range []string{"aftercare", "partner", "checkin", "plan", "settings", "privacy", "server-setup", "about"} {
+		if _, ok := names[want]; !ok {
+			t.Errorf("command %s not registered", want)
+		}
+	}
+	ac := names["aftercare"]
+	if len(ac.Contexts) != 3 || len(ac.IntegrationTypes) != 2 || !strings.Contains(string(ac.Raw), `"nsfw":true`) {
+		t.Fatalf("aftercare registration: %s", ac.Raw)
+	}
+	if setup := names["server-setup"]; setup.DefaultMemberPermissions != "32" {
+		t.Fatalf("server-setup defaults to Manage Server, got %q", setup.DefaultMemberPermissions)
+	}
+	if h.srv.CommandOverwrites() != 1 {
+		t.Fatalf("overwrites: %d", h.srv.CommandOverwrites())
+	}
+	// A restart with the same definitions does not register again.
+	h.stop()
+	cfg := h.bot.cfg
+	h.start(cfg)
+	if h.srv.CommandOverwrites() != 1 {
+		t.Fatalf("re-registered unchanged commands: %d overwrites", h.srv.CommandOverwrites())
+	}
+}
+
+func TestGuildRegistration(t *testing.T) {
+	h := newHarness(t, withGuild(dt.DefaultGuildID))
+	if len(h.srv.Commands(dt.DefaultGuildID)) == 0 || len(h.srv.Commands("")) != 0 {
+		t.Fatal("commands should be registered in the configured guild only")
+	}
+}
+
+func TestAftercareEveryTopicInServerAndDM(t *testing.T) {
+	h := newHarness(t)
+	lib := content.MustLoad()
+	for _, topic := range lib.Topics() {
+		for _, where := range []dt.Where{guild, dm} {
+			cb := h.invoke(h.srv.SlashCommand(alice, where, "aftercare", dt.StringOption("topic", topic.ID)))
+			if cb.Type != dt.CallbackMessage || !cb.Ephemeral() {
+				t.Fatalf("%s: type %d ephemeral %v", topic.ID, cb.Type, cb.Ephemeral())
+			}
+			if len(cb.Embeds) != 1 || cb.Embeds[0].Title != topic.Title {
+				t.Fatalf("%s: embeds %+v", topic.ID, cb.Embeds)
+			}
+			var data struct {
+				AllowedMentions struct {
+					Parse []string `json:"parse"`
+				} `json:"allowed_mentions"`
+			}
+			if err := json.Unmarshal(cb.Raw, &struct {
+				Data any `json:"data"`
+			}{&data}); err != nil || data.AllowedMentions.Parse == nil || len(data.AllowedMentions.Parse) != 0 {
+				t.Fatalf("allowed_mentions must be an empty list: %s", cb.Raw)
+			}
+		}
+	}
+}
+
+func TestAftercareNavigationAndShare(t *testing.T) {
+	h := newHarness(t)
+	cb := h.invoke(h.srv.SlashCommand(alice, guild, "aftercare", dt.StringOption("topic", "drop"), dt.BooleanOption("share", true)))
+	if cb.Ephemeral() {
+		t.Fatal("share:true must be public")
+	}
+	shared := cb.Message()
+	// Someone else's menu choice is answered privately; the public message stays.
+	other := h.invoke(h.srv.Select(bob, guild, shared, "ac1:topic", "pcd"))
+	if other.Type != dt.CallbackMessage || !other.Ephemeral() || other.Embeds[0].Title == cb.Embeds[0].Title {
+		t.Fatalf("other person's select: type %d ephemeral %v", other.Type, other.Ephemeral())
+	}
+	// The sharer's own choice updates the shared message.
+	own := h.invoke(h.srv.Select(alice, guild, shared, "ac1:topic", "pcd"))
+	if own.Type != dt.CallbackUpdate {
+		t.Fatalf("sharer's select: type %d", own.Type)
+	}
+	// Back to the overview on a private reply.
+	priv := h.invoke(h.srv.SlashCommand(alice, dm, "aftercare", dt.StringOption("topic", "massage")))
+	home := h.invoke(h.srv.Click(alice, dm, priv.Message(), "ac1:home"))
+	overview, _ := content.MustLoad().Topic("overview")
+	if home.Type != dt.CallbackUpdate || home.Embeds[0].Title != overview.Title {
+		t.Fatalf("home: %+v", home)
+	}
+}
+
+func TestAutocompleteOverTheWire(t *testing.T) {
+	h := newHarness(t)
+	cb := h.invoke(h.srv.Autocomplete(alice, guild, "aftercare", dt.Focused(dt.StringOption("topic", "sub dr"))))
+	if cb.Type != dt.CallbackAutocomplete || len(cb.Choices) == 0 || cb.Choices[0].Value != "drop" {
+		t.Fatalf("choices: %+v", cb.Choices)
+	}
+}
+
+func TestUnknownTopicAndStaleButtons(t *testing.T) {
+	h := newHarness(t)
+	cb := h.invoke(h.srv.SlashCommand(alice, guild, "aftercare", dt.StringOption("topic", "zzz")))
+	if !cb.Ephemeral() || !strings.Contains(cb.Content, "don't have that topic") {
+		t.Fatalf("unknown topic: %+v", cb)
+	}
+	// A button from an older version of the bot.
+	old := cb.Message()
+	old.Components = []dt.Component{{Type: 1, Components: []dt.Component{{Type: 2, Style: 1, Label: "old", CustomID: "v0:gone:1"}}}}
+	stale := h.invoke(h.srv.Click(alice, guild, old, "v0:gone:1"))
+	if !stale.Ephemeral() || !strings.Contains(stale.Content, "no longer available") {
+		t.Fatalf("stale button: %+v", stale)
+	}
+}
+
+// handlerFunc lets a test stand in for the router behind the dispatcher.
+type handlerFunc func(ctx context.Context, req commands.Request) commands.Response
+
+func (f handlerFunc) Handle(ctx context.Context, req commands.Request) commands.Response {
+	return f(ctx, req)
+}
+
+func TestDispatcherRecoversPanicsAndAnswers(t *testing.T) {
+	h := newHarness(t)
+	h.bot.handler = handlerFunc(func(context.Context, commands.Request) commands.Response { panic("boom") })
+	cb := h.invoke(h.srv.SlashCommand(alice, guild, "aftercare"))
+	if !cb.Ephemeral() || !strings.Contains(cb.Content, "something went wrong") {
+		t.Fatalf("panic answer: %+v", cb)
+	}
+	// The bot is still alive.
+	h.bot.handler = h.bot.router
+	if cb := h.invoke(h.srv.SlashCommand(alice, guild, "aftercare")); len(cb.Embeds) != 1 {
+		t.Fatal("bot died after a panic")
+	}
+}
+
+func TestSlowHandlerIsDeferredThenFilled(t *testing.T) {
+	h := newHarness(t)
+	h.bot.deferAfter = 20 * time.Millisecond
+	var calls atomic.Int32
+	h.bot.handler = handlerFunc(func(ctx context.Context, req commands.Request) commands.Response {
+		calls.Add(1)
+		time.Sleep(100 * time.Millisecond) // stands for slow work; nothing waits on a schedule
+		return h.bot.router.Handle(ctx, req)
+	})
+	i := h.srv.SlashCommand(alice, guild, "aftercare", dt.StringOption("topic", "chill"))
+	cb := h.reply(i)
+	first, _ := h.srv.WaitCallback(h.ctx, i.ID)
+	if first.Type != dt.CallbackDeferredMessage || !first.Ephemeral() {
+		t.Fatalf("first answer should be a private deferral, got type %d", first.Type)
+	}
+	if cb.Edits != 1 || len(cb.Embeds) != 1 || !strings.Contains(cb.Embeds[0].Title, "Chill") {
+		t.Fatalf("filled reply: edits %d embeds %+v", cb.Edits, cb.Embeds)
+	}
+	// A slow click is deferred as an update.
+	priv := h.reply(h.srv.SlashCommand(alice, guild, "aftercare", dt.StringOption("topic", "massage")))
+	click := h.srv.Click(alice, guild, priv.Message(), "ac1:home")
+	h.reply(click)
+	first, _ = h.srv.WaitCallback(h.ctx, click.ID)
+	if first.Type != dt.CallbackDeferredUpdate {
+		t.Fatalf("slow click: type %d", first.Type)
+	}
+}
+
+func TestUnhandledInteractionTypeGetsAnAnswer(t *testing.T) {
+	h := newHarness(t)
+	i := h.srv.SlashCommand(alice, guild, "aftercare")
+	i.Payload["type"] = 42
+	cb := h.invoke(i)
+	if !cb.Ephemeral() || !strings.Contains(cb.Content, "can't handle") {
+		t.Fatalf("unknown type: %+v", cb)
+	}
+}
+
+func TestShutdownIsPrompt(t *testing.T) {
+	h := newHarness(t)
+	start := time.Now()
+	h.stop()
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("shutdown took %v", d)
+	}
+}

@@ -1,0 +1,158 @@
+package bot
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/afterglow-bot/afterglow/content"
+	"github.com/afterglow-bot/afterglow/internal/discordtest"
+	"github.com/afterglow-bot/afterglow/storage"
+)
+
+const testToken = "test-token-not-secret"
+
+// fakeClock is the bot's clock in tests: it moves only when a test moves it.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// harness is a real Bot, on real SQLite, talking to the stand-in over loopback.
+type harness struct {
+	t      testing.TB
+	srv    *discordtest.Server
+	bot    *Bot
+	store  *storage.DB
+	clock  *fakeClock
+	ctx    context.Context
+	dbPath string
+	stop   func()
+}
+
+type harnessOption func(*Config, *discordtest.Options)
+
+func withGuild(id string) harnessOption {
+	return func(c *Config, _ *discordtest.Options) { c.Discord.GuildID = id }
+}
+
+func withRateLimit(perSecond int) harnessOption {
+	return func(_ *Config, o *discordtest.Options) { o.GlobalRateLimit = perSecond }
+}
+
+func newHarness(t testing.TB, opts ...harnessOption) *harness {
+	t.Helper()
+	cfg := DefaultConfig()
+	so := discordtest.Options{Token: testToken}
+	for _, o := range opts {
+		o(&cfg, &so)
+	}
+	srv := discordtest.New(t, so)
+	h := &harness{t: t, srv: srv, clock: &fakeClock{now: time.Now().UTC().Truncate(time.Second)}, dbPath: filepath.Join(t.TempDir(), "bot.db")}
+	cfg.Discord.Token = testToken
+	cfg.Discord.APIBase = srv.APIBase()
+	cfg.Storage.Path = h.dbPath
+	h.start(cfg)
+	return h
+}
+
+// start runs a bot over the harness's database until the test ends or stop is called.
+func (h *harness) start(cfg Config) {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	store, err := storage.Open(ctx, h.dbPath, make([]byte, 32))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	b, err := New(Options{Config: cfg, Store: store, Content: content.MustLoad(), Clock: h.clock.Now,
+		Log: slog.New(slog.NewTextHandler(testWriter{h.t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	b.retryBase = 5 * time.Millisecond
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	var once sync.Once
+	h.bot, h.store, h.ctx = b, store, ctx
+	h.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				h.t.Errorf("bot stopped with %v", err)
+			}
+			store.Close()
+		})
+	}
+	h.t.Cleanup(h.stop)
+	if err := h.srv.WaitReady(ctx); err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := h.srv.WaitCommands(ctx, cfg.Discord.GuildID); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// testWriter sends the bot's log to the test log.
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}
+
+var (
+	alice = discordtest.User{ID: "200000000000000001", Username: "alice", GlobalName: "Alice"}
+	bob   = discordtest.User{ID: "200000000000000002", Username: "bob", GlobalName: "Bob"}
+	carol = discordtest.User{ID: "200000000000000003", Username: "carol"}
+	guild = discordtest.Where{}
+	dm    = discordtest.Where{DM: true}
+)
+
+func (h *harness) invoke(i discordtest.Interaction) discordtest.Callback {
+	h.t.Helper()
+	cb, err := h.srv.Invoke(h.ctx, i)
+	if err != nil {
+		h.t.Fatalf("invoke: %v", err)
+	}
+	return cb
+}
+
+// reply waits for an interaction's final answer, after any deferral.
+func (h *harness) reply(i discordtest.Interaction) discordtest.Callback {
+	h.t.Helper()
+	if err := h.srv.Dispatch(h.ctx, i); err != nil {
+		h.t.Fatal(err)
+	}
+	cb, err := h.srv.WaitReply(h.ctx, i.ID)
+	if err != nil {
+		h.t.Fatalf("reply: %v", err)
+	}
+	return cb
+}
+
+// waitDMs waits until user has n messages in their DMs and returns them.
+func (h *harness) waitDMs(user discordtest.User, n int) []discordtest.Message {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(h.ctx, 10*time.Second)
+	defer cancel()
+	msgs, err := h.srv.WaitMessages(ctx, user.ID, n)
+	if err != nil {
+		h.t.Fatalf("waiting for %d DMs to %s: %v (have %d)", n, user.Username, err, len(h.srv.Messages(user.ID)))
+	}
+	return msgs
+}
