@@ -94,6 +94,7 @@ func New(o Options) (*Bot, error) {
 		Store:   o.Store,
 		Clock:   o.Clock,
 		DM:      b,
+		Wake:    b.delivery.Wake,
 		Log:     o.Log,
 		Limits: commands.Limits{
 			InvitationsPerDay:        o.Config.CheckIns.InvitationsPerDay,
