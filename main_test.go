@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/afterglow-bot/afterglow/content"
+	dt "github.com/afterglow-bot/afterglow/internal/discordtest"
+)
+
+// binary is the afterglow executable built once for the end-to-end tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "afterglow-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "afterglow")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build afterglow:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const (
+	e2eToken = "e2e.token-not-secret.xyz"
+	e2eKey   = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+)
+
+// process is a running afterglow binary and what it printed.
+type process struct {
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startBinary runs afterglow in its own directory against the stand-in.
+func startBinary(t testing.TB, srv *dt.Server, dir string, env ...string) *process {
+	t.Helper()
+	cmd := exec.Command(binary, "run")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"AFTERGLOW_DISCORD_TOKEN="+e2eToken,
+		"AFTERGLOW_DISCORD_API_BASE="+srv.APIBase(),
+		"AFTERGLOW_STORAGE_PATH="+filepath.Join(dir, "afterglow.db"),
+		"AFTERGLOW_LOG_LEVEL=debug",
+	)
+	cmd.Env = append(cmd.Env, env...)
+	p := &process{cmd: cmd, out: &syncBuffer{}, done: make(chan error, 1)}
+	cmd.Stdout, cmd.Stderr = p.out, p.out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+// stop sends SIGTERM and returns the exit error and how long the exit took.
+func (p *process) stop(t testing.TB) (error, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		return err, time.Since(start)
+	case <-time.After(10 * time.Second):
+		t.Fatalf("afterglow did not exit within 10 s of SIGTERM; output:\n%s", p.out)
+	}
+	return nil, 0
+}
+
+func waitUp(t testing.TB, srv *dt.Server, p *process) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.WaitReady(ctx); err != nil {
+		t.Fatalf("binary never identified: %v\n%s", err, p.out)
+	}
+	if _, err := srv.WaitCommands(ctx, ""); err != nil {
+		t.Fatalf("binary never registered commands: %v\n%s", err, p.out)
+	}
+}
+
+func TestBinaryEndToEnd(t *testing.T) {
+	srv := dt.New(t, dt.Options{Token: e2eToken})
+	dir := t.TempDir()
+	p := startBinary(t, srv, dir, "AFTERGLOW_STORAGE_ENCRYPTION_KEY=") // no key: it generates one
+	waitUp(t, srv, p)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	user := dt.User{ID: "200000000000000001", Username: "alice"}
+	other := dt.User{ID: "200000000000000002", Username: "bob"}
+
+	if n := len(srv.Commands("")); n < 8 {
+		t.Fatalf("registered %d commands", n)
+	}
+	for _, topic := range content.MustLoad().Topics() {
+		cb, err := srv.Invoke(ctx, srv.SlashCommand(user, dt.Where{}, "aftercare", dt.StringOption("topic", topic.ID)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !cb.Ephemeral() || len(cb.Embeds) != 1 || cb.Embeds[0].Title != topic.Title {
+			t.Fatalf("%s: %+v", topic.ID, cb.MessageContent)
+		}
+	}
+	ac, err := srv.Invoke(ctx, srv.Autocomplete(user, dt.Where{}, "aftercare", dt.Focused(dt.StringOption("topic", "pcd"))))
+	if err != nil || len(ac.Choices) == 0 || ac.Choices[0].Value != "pcd" {
+		t.Fatalf("autocomplete: %v %+v", err, ac.Choices)
+	}
+	shared, err := srv.Invoke(ctx, srv.SlashCommand(user, dt.Where{}, "aftercare", dt.StringOption("topic", "kink"), dt.BooleanOption("share", true)))
+	if err != nil || shared.Ephemeral() {
+		t.Fatalf("share: %v ephemeral=%v", err, shared.Ephemeral())
+	}
+	nav, err := srv.Invoke(ctx, srv.Select(other, dt.Where{}, shared.Message(), "ac1:topic", "drop"))
+	if err != nil || nav.Type != dt.CallbackMessage || !nav.Ephemeral() {
+		t.Fatalf("someone else's select on a shared message: %v %+v", err, nav)
+	}
+	home, err := srv.Invoke(ctx, srv.Click(user, dt.Where{}, shared.Message(), "ac1:home"))
+	if err != nil || home.Type != dt.CallbackUpdate {
+		t.Fatalf("home: %v %+v", err, home)
+	}
+	inDM, err := srv.Invoke(ctx, srv.SlashCommand(user, dt.Where{DM: true}, "aftercare", dt.StringOption("topic", "drop")))
+	if err != nil || !inDM.Ephemeral() {
+		t.Fatalf("in a DM: %v", err)
+	}
+
+	err, took := p.stop(t)
+	if err != nil {
+		t.Fatalf("exit: %v\n%s", err, p.out)
+	}
+	if took > 5*time.Second {
+		t.Fatalf("took %v to exit after SIGTERM", took)
+	}
+	if strings.Contains(p.out.String(), e2eToken) {
+		t.Fatal("the log holds the token")
+	}
+	st, err := os.Stat(filepath.Join(dir, "afterglow.db.key"))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("generated key file: %v", err)
+	}
+}
+
+func TestBinaryRefusesBadSetupWithOneLine(t *testing.T) {
+	srv := dt.New(t, dt.Options{Token: e2eToken})
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "typo.toml"), []byte("[discord]\ntokn = \"x\"\n"), 0o600)
+	cases := []struct {
+		args []string
+		env  []string
+		want string
+	}{
+		{[]string{"run"}, []string{"AFTERGLOW_DISCORD_TOKEN="}, "AFTERGLOW_DISCORD_TOKEN"},
+		{[]string{"-config", "typo.toml", "run"}, nil, `unknown key "discord.tokn"`},
+		{[]string{"run"}, []string{"AFTERGLOW_STORAGE_PATH=/nonexistent/dir/a.db"}, "/nonexistent/dir/a.db"},
+		{[]string{"run"}, []string{"AFTERGLOW_STORAGE_ENCRYPTION_KEY=" + strings.Repeat("ff", 32)}, "wrong key"},
+		{[]string{"try", "/nope"}, nil, "unknown command /nope"},
+		{[]string{"frobnicate"}, nil, "unknown command"},
+	}
+	// A database made with one key, to be opened with another.
+	first := startBinary(t, srv, dir, "AFTERGLOW_STORAGE_ENCRYPTION_KEY="+e2eKey)
+	waitUp(t, srv, first)
+	first.stop(t)
+	for _, c := range cases {
+		cmd := exec.Command(binary, c.args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "AFTERGLOW_DISCORD_TOKEN="+e2eToken, "AFTERGLOW_DISCORD_API_BASE="+srv.APIBase(),
+			"AFTERGLOW_STORAGE_PATH="+filepath.Join(dir, "afterglow.db"), "AFTERGLOW_STORAGE_ENCRYPTION_KEY="+e2eKey)
+		cmd.Env = append(cmd.Env, c.env...)
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			t.Errorf("%v: exit 0, want failure", c.args)
+			continue
+		}
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		last := lines[len(lines)-1]
+		if !strings.Contains(last, c.want) || !strings.HasPrefix(last, "afterglow: ") {
+			t.Errorf("%v: last line %q lacks %q", c.args, last, c.want)
+		}
+	}
+}
+
+func TestTryPrintsATopicOffline(t *testing.T) {
+	out, err := exec.Command(binary, "try", "/aftercare topic:drop").CombinedOutput()
+	drop, _ := content.MustLoad().Topic("drop")
+	if err != nil || !strings.Contains(string(out), "# "+drop.Title) || !strings.Contains(string(out), "[private reply") {
+		t.Fatalf("try: %v\n%s", err, out)
+	}
+}
+
+// percentile of sorted durations.
+func percentile(d []time.Duration, p float64) time.Duration {
+	return d[int(float64(len(d)-1)*p)]
+}
+
+// BenchmarkEndToEnd measures gateway dispatch to callback received through the built
+// binary, over loopback: report p50/p99 with -benchtime=1000x.
+func BenchmarkEndToEnd(b *testing.B) {
+	srv := dt.New(b, dt.Options{Token: e2eToken})
+	p := startBinary(b, srv, b.TempDir(), "AFTERGLOW_LOG_LEVEL=warn", "AFTERGLOW_STORAGE_ENCRYPTION_KEY="+e2eKey)
+	waitUp(b, srv, p)
+	ctx := context.Background()
+	user := dt.User{ID: "200000000000000001", Username: "alice"}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		i := srv.SlashCommand(user, dt.Where{}, "aftercare", dt.StringOption("topic", "drop"))
+		start := time.Now()
+		if _, err := srv.Invoke(ctx, i); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(percentile(lat, 0.50).Microseconds()), "p50-µs")
+	b.ReportMetric(float64(percentile(lat, 0.99).Microseconds()), "p99-µs")
+	p.stop(b)
+}
