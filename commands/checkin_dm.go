@@ -89,6 +89,17 @@ func (c checkins) recipientCheckIn(ctx context.Context, req Request) (storage.Ch
 		r := privateText(msgNoLongerAvailable)
 		return ci, &r, nil
 	}
+	if ci.SenderID != ci.RecipientID {
+		// Answers are relayed by DM, so only while the two are still partners.
+		linked, err := c.Store.ArePartners(ctx, ci.SenderID, ci.RecipientID)
+		if err != nil {
+			return ci, nil, fmt.Errorf("check partners: %w", err)
+		}
+		if !linked {
+			r := privateText(msgAnswerUnlinked)
+			return ci, &r, nil
+		}
+	}
 	return ci, nil, nil
 }
 

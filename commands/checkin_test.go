@@ -218,7 +218,9 @@ func TestStopCheckInsEndsTheLinkSilently(t *testing.T) {
 	if r := f.do(t, sub(alice, "checkin", "send", map[string]string{"partner": bob.ID})); !strings.Contains(r.Content, "aren't partners") {
 		t.Fatalf("after stop: %q", r.Content)
 	}
-	_ = c
+	if r := f.do(t, click(bob, makeCustomID(routeAnswer, itoa(c.ID), storage.AnswerGood))); r.Content != msgAnswerUnlinked {
+		t.Fatalf("answer after the link ended: %+v", r)
+	}
 }
 
 func TestQuietUntilAcrossDST(t *testing.T) {

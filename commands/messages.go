@@ -112,6 +112,7 @@ const (
 	msgAnswerThanks   = "Thank you for answering. %s will see: %s"
 	msgAnswerSelf     = "Thank you for checking in with yourself: %s"
 	msgAnswerClosed   = "This check-in is closed now. If you'd like to talk, reach out to them directly."
+	msgAnswerUnlinked = "This check-in is closed: you and its sender are no longer partners, so I won't pass anything on."
 	msgAnswerNotYours = "This check-in isn't for you, so your click wasn't counted."
 	msgAnswerTopic    = "This might help: `/aftercare topic:%s` (%s)."
 	msgAnswerHelp     = "If anyone may be hurt or in danger, please contact a doctor or your local emergency services now."
