@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	dt "github.com/afterglow-bot/afterglow/internal/discordtest"
+	"github.com/afterglow-bot/afterglow/storage"
+)
+
+// seedCheckIns links pairs of users and schedules perPair check-ins for each pair, due
+// now, interleaved across pairs as real traffic would be.
+func seedCheckIns(t *testing.T, dbPath string, pairs, perPair int) []string {
+	t.Helper()
+	ctx := context.Background()
+	key, _ := hex.DecodeString(e2eKey)
+	db, err := storage.Open(ctx, dbPath, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Now().UTC()
+	recipients := make([]string, pairs)
+	for p := range pairs {
+		sender, recipient := fmt.Sprintf("3%017d", p), fmt.Sprintf("4%017d", p)
+		recipients[p] = recipient
+		inv, err := db.CreateInvitation(ctx, sender, recipient, now, time.Hour, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.AcceptInvitation(ctx, inv.ID, recipient, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range perPair {
+		for p := range pairs {
+			c := storage.CheckIn{SenderID: fmt.Sprintf("3%017d", p), RecipientID: recipients[p], DueAt: now}
+			if _, err := db.ScheduleCheckIns(ctx, []storage.CheckIn{c}, now, perPair); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return recipients
+}
+
+// checkInDMs counts, over all recipients, the check-in messages the stand-in created and
+// the distinct nonces among them.
+func checkInDMs(srv *dt.Server, recipients []string) (messages int, nonces map[string]int) {
+	nonces = map[string]int{}
+	for _, r := range recipients {
+		for _, m := range srv.Messages(r) {
+			if strings.HasPrefix(m.Nonce, "ag-ci-") {
+				messages++
+				nonces[m.Nonce]++
+			}
+		}
+	}
+	return messages, nonces
+}
+
+// TestBinaryKilledRepeatedlyDeliversEachCheckInOnce kills the binary with SIGKILL at random
+// moments while 500 check-ins are due, five times, then lets it finish: every check-in
+// arrives exactly once (the stand-in enforces nonces like Discord and counts messages).
+func TestBinaryKilledRepeatedlyDeliversEachCheckInOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills and restarts the binary; skipped with -short")
+	}
+	const pairs, perPair = 50, 10
+	srv := dt.New(t, dt.Options{Token: e2eToken})
+	dir := t.TempDir()
+	recipients := seedCheckIns(t, filepath.Join(dir, "afterglow.db"), pairs, perPair)
+	env := []string{"AFTERGLOW_STORAGE_ENCRYPTION_KEY=" + e2eKey, "AFTERGLOW_LOG_LEVEL=info"}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	for round := range 5 {
+		p := startBinary(t, srv, dir, env...)
+		waitUp(t, srv, p)
+		time.Sleep(time.Duration(50+rng.IntN(1500)) * time.Millisecond) // a random moment mid-delivery
+		if err := p.cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		<-p.done
+		n, _ := checkInDMs(srv, recipients)
+		t.Logf("round %d: killed with %d check-ins delivered", round+1, n)
+	}
+	p := startBinary(t, srv, dir, env...)
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		n, _ := checkInDMs(srv, recipients)
+		if n >= pairs*perPair || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err, _ := p.stop(t); err != nil {
+		t.Fatalf("final run: %v\n%s", err, p.out)
+	}
+	n, nonces := checkInDMs(srv, recipients)
+	if n != pairs*perPair || len(nonces) != pairs*perPair {
+		t.Fatalf("%d check-in messages with %d distinct nonces, want %d of each\n%s", n, len(nonces), pairs*perPair, p.out)
+	}
+	for nonce, c := range nonces {
+		if c != 1 {
+			t.Fatalf("nonce %s posted %d times", nonce, c)
+		}
+	}
+	for _, r := range recipients {
+		if got := len(srv.Messages(r)); got != perPair {
+			t.Fatalf("recipient %s got %d messages, want %d", r, got, perPair)
+		}
+	}
+	key, _ := hex.DecodeString(e2eKey)
+	db, err := storage.Open(context.Background(), filepath.Join(dir, "afterglow.db"), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for p := range pairs {
+		cs, err := db.CheckInsFrom(context.Background(), fmt.Sprintf("3%017d", p), time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cs {
+			if c.Status != storage.StatusSent || c.MessageID == "" {
+				t.Fatalf("check-in %d ended %s (message %q)", c.ID, c.Status, c.MessageID)
+			}
+		}
+	}
+	if res, err := db.IntegrityCheck(context.Background()); err != nil || res != "ok" {
+		t.Fatalf("integrity: %v %s", err, res)
+	}
+}
