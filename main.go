@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -28,6 +29,7 @@ const usage = `Usage: afterglow [-config FILE] [command]
 Commands:
   run                 connect to Discord and serve (the default)
   register            register the slash commands with Discord now, then exit
+  doctor              check config, token, key and database, offline; exit 1 if any fails
   try '/aftercare …'  show the bot's answer to a command, offline: no token, no network
   version             print the version
 
@@ -66,6 +68,8 @@ func run(ctx context.Context, args []string, getenv func(string) (string, bool),
 		err = serve(ctx, *configPath, getenv, stderr)
 	case "register":
 		err = register(ctx, *configPath, getenv, stderr)
+	case "doctor":
+		err = doctor(ctx, *configPath, getenv, stdout)
 	case "try":
 		if len(rest) != 1 {
 			err = errors.New(`try takes one quoted command line, e.g. afterglow try '/aftercare topic:drop'`)
@@ -146,6 +150,147 @@ func register(ctx context.Context, configPath string, getenv func(string) (strin
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	return b.Register(ctx)
+}
+
+// doctor checks what `afterglow run` needs before it connects, without connecting: one line
+// per check on stdout, and an error when any failed. It never prints the token or the key,
+// and never creates a key file or a database.
+func doctor(ctx context.Context, configPath string, getenv func(string) (string, bool), stdout io.Writer) error {
+	r := &checkReport{w: stdout}
+	cfg, err := bot.LoadConfig(configPath, getenv)
+	if err != nil {
+		r.fail("config", err)
+		return r.result()
+	}
+	r.ok("config", configSource(configPath))
+	if err := checkToken(cfg.Discord.Token); err != nil {
+		r.fail("token", err)
+	} else {
+		r.ok("token", "set, and shaped like a bot token (Discord itself is not asked)")
+	}
+	key, source, ok := checkKey(cfg, r)
+	if ok {
+		checkDatabase(ctx, cfg.Storage.Path, key, source, r)
+	}
+	return r.result()
+}
+
+// checkReport prints one line per check and remembers failures.
+type checkReport struct {
+	w      io.Writer
+	failed int
+}
+
+func (r *checkReport) ok(name, detail string) { fmt.Fprintf(r.w, "ok   %s %s\n", name, detail) }
+
+func (r *checkReport) fail(name string, err error) {
+	r.failed++
+	fmt.Fprintf(r.w, "FAIL %s: %v\n", name, err)
+}
+
+func (r *checkReport) result() error {
+	if r.failed > 0 {
+		return fmt.Errorf("doctor: %d check(s) failed", r.failed)
+	}
+	return nil
+}
+
+// configSource names the file LoadConfig read, by the same rule.
+func configSource(configPath string) string {
+	if configPath != "" {
+		return configPath
+	}
+	if _, err := os.Stat(bot.DefaultConfigFile); err == nil {
+		return bot.DefaultConfigFile
+	}
+	return "(no file: built-in defaults and environment)"
+}
+
+// checkToken tells whether token looks like a bot token: three dot-separated base64url
+// parts. Errors never quote it.
+func checkToken(token string) error {
+	if strings.TrimSpace(token) == "" {
+		return bot.Config{}.RequireToken()
+	}
+	if strings.HasPrefix(token, "Bot ") {
+		return errors.New(`it starts with "Bot ": give the token alone, the bot adds the prefix`)
+	}
+	parts := strings.Split(token, ".")
+	shaped := len(parts) == 3
+	for _, p := range parts {
+		shaped = shaped && p != "" && strings.Trim(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == ""
+	}
+	if !shaped {
+		return errors.New("it does not look like a bot token (three parts of letters, digits, - and _ separated by dots): " +
+			"copy it again from Developer Portal -> your application -> Bot -> Reset Token")
+	}
+	return nil
+}
+
+// checkKey finds the encryption key the way `run` does, without ever writing one. ok is
+// false when there is nothing to open the database with.
+func checkKey(cfg bot.Config, r *checkReport) (key []byte, source string, ok bool) {
+	keyFile := cfg.Storage.Path + ".key"
+	if strings.TrimSpace(cfg.Storage.EncryptionKey) == "" {
+		info, err := os.Stat(keyFile)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			if _, err := os.Stat(cfg.Storage.Path); err == nil {
+				r.fail("key", fmt.Errorf("no storage.encryption_key and no key file %s, but database %s exists: "+
+					"its texts cannot be read without the key it was created with", keyFile, cfg.Storage.Path))
+				return nil, "", false
+			}
+			r.ok("key", "none yet: the first start writes "+keyFile+" (mode 0600)")
+			r.ok("database", cfg.Storage.Path+" does not exist yet: the first start creates it")
+			return nil, "", false
+		case err != nil:
+			r.fail("key", fmt.Errorf("key file %s: %w", keyFile, err))
+			return nil, "", false
+		case info.Mode().Perm() != 0o600:
+			r.fail("key file mode", fmt.Errorf("%s has mode %04o, want 0600: chmod 600 %s", keyFile, info.Mode().Perm(), keyFile))
+		default:
+			r.ok("key file mode", keyFile+" is 0600")
+		}
+	}
+	key, source, _, err := bot.LoadKey(cfg) // the key or key file exists, so nothing is created
+	if err != nil {
+		r.fail("key", err)
+		return nil, "", false
+	}
+	r.ok("key", "from "+source)
+	return key, source, true
+}
+
+// checkDatabase opens the database with the key (which applies pending migrations, as a
+// start would), then checks its integrity and reports its schema version.
+func checkDatabase(ctx context.Context, path string, key []byte, source string, r *checkReport) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		r.ok("database", path+" does not exist yet: the first start creates it")
+		return
+	}
+	store, err := storage.Open(ctx, path, key)
+	if err != nil {
+		if errors.Is(err, storage.ErrWrongKey) {
+			err = fmt.Errorf("%s cannot be opened with the key from %s: wrong key", path, source)
+		}
+		r.fail("database", err)
+		return
+	}
+	defer store.Close()
+	r.ok("database", path+" opens with the key")
+	if report, err := store.IntegrityCheck(ctx); err != nil {
+		r.fail("integrity", err)
+	} else if report != "ok" {
+		first, _, _ := strings.Cut(report, "\n")
+		r.fail("integrity", fmt.Errorf("%s: %s", path, first))
+	} else {
+		r.ok("integrity", "ok")
+	}
+	if v, err := store.SchemaVersion(ctx); err != nil {
+		r.fail("schema", err)
+	} else {
+		r.ok("schema", fmt.Sprintf("version %d (current)", v))
+	}
 }
 
 // try answers one command line through the real router, with a throwaway database.

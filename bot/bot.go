@@ -43,6 +43,9 @@ type Bot struct {
 	delivery   *delivery
 	metrics    *metrics
 	appID      atomic.Value // string
+	httpAddr   atomic.Value // string: where /healthz and /metrics listen
+	gatewayUp  atomic.Bool
+	connects   atomic.Int64 // gateway connections so far; more than one means reconnects
 	registered sync.Once
 	inflight   sync.WaitGroup
 	// deferAfter is how long a handler may run before the interaction is deferred.
@@ -74,7 +77,7 @@ func New(o Options) (*Bot, error) {
 		o.Clock = time.Now
 	}
 	b := &Bot{cfg: o.Config, log: o.Log, store: o.Store, clock: o.Clock, deferAfter: 2 * time.Second, retryBase: time.Second,
-		pacer: newPacer(dmRatePerSec), metrics: &metrics{}}
+		pacer: newPacer(dmRatePerSec)}
 	b.delivery = newDelivery(b)
 	b.appID.Store(o.Config.Discord.ApplicationID)
 	var err error
@@ -94,7 +97,7 @@ func New(o Options) (*Bot, error) {
 		Store:   o.Store,
 		Clock:   o.Clock,
 		DM:      b,
-		Wake:    b.delivery.Wake,
+		Wake:    b.checkInsScheduled,
 		Log:     o.Log,
 		Limits: commands.Limits{
 			InvitationsPerDay:        o.Config.CheckIns.InvitationsPerDay,
@@ -105,7 +108,27 @@ func New(o Options) (*Bot, error) {
 		Version:       o.Version,
 	})
 	b.handler = b.router
+	var names []string
+	for _, d := range b.router.Definitions() {
+		names = append(names, d.Name)
+	}
+	b.metrics = newMetrics(names, b.gatewayUp.Load)
 	return b, nil
+}
+
+// checkInsScheduled is the commands' Wake: /checkin send stored check-ins.
+func (b *Bot) checkInsScheduled() {
+	b.metrics.scheduled()
+	b.delivery.Wake()
+}
+
+// storeFailed logs a failed database operation of the bot at error level and counts it.
+// A cancelled context (shutting down) is not the database's failure and is not counted.
+func (b *Bot) storeFailed(log *slog.Logger, msg string, err error, attrs ...any) {
+	if !errors.Is(err, context.Canceled) {
+		b.metrics.databaseFailed()
+	}
+	log.Error(msg, append([]any{"err", err}, attrs...)...)
 }
 
 func (b *Bot) newSession(rt http.RoundTripper) (*discordgo.Session, error) {
@@ -126,8 +149,19 @@ func (b *Bot) newSession(rt http.RoundTripper) (*discordgo.Session, error) {
 // Router exposes the command router, e.g. for registration.
 func (b *Bot) Router() *commands.Router { return b.router }
 
-// Run connects to the gateway and serves until ctx ends, then shuts down cleanly.
+// Run connects to the gateway and serves until ctx ends, then shuts down cleanly. With
+// http.listen set it also serves /healthz and /metrics; a busy address is an error here,
+// before connecting.
 func (b *Bot) Run(ctx context.Context) error {
+	stopHTTP, err := b.startHTTP()
+	if err != nil {
+		return err
+	}
+	// Events are handled in the order they arrive, so that the connection state follows
+	// the last Connect or Disconnect; every handler below that does real work starts its
+	// own goroutine, so none holds up the gateway.
+	b.gateway.SyncEvents = true
+	b.trackGateway()
 	ready := make(chan struct{})
 	var readyOnce sync.Once
 	b.gateway.AddHandler(func(_ *discordgo.Session, r *discordgo.Ready) {
@@ -136,7 +170,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 		b.log.Info("connected to Discord", "bot_user", r.User.ID, "application", b.applicationID())
 		readyOnce.Do(func() { close(ready) })
-		b.registered.Do(func() {
+		go b.registered.Do(func() {
 			if err := b.syncCommands(ctx, false); err != nil {
 				b.log.Error("register commands", "err", err)
 			}
@@ -144,20 +178,27 @@ func (b *Bot) Run(ctx context.Context) error {
 	})
 	b.gateway.AddHandler(func(_ *discordgo.Session, ic *discordgo.InteractionCreate) {
 		b.inflight.Add(1)
-		defer b.inflight.Done()
-		b.dispatch(ctx, ic.Interaction)
+		go func() {
+			defer b.inflight.Done()
+			b.dispatch(ctx, ic.Interaction)
+		}()
 	})
 	b.gateway.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildDelete) {
 		if g.Guild == nil || g.Unavailable {
 			return // an outage, not a removal
 		}
-		if err := b.store.DeleteGuild(ctx, g.ID); err != nil {
-			b.log.Error("forget server settings", "guild", g.ID, "err", err)
-			return
-		}
-		b.log.Info("removed from a server; its settings are deleted", "guild", g.ID)
+		b.inflight.Add(1)
+		go func() {
+			defer b.inflight.Done()
+			if err := b.store.DeleteGuild(ctx, g.ID); err != nil {
+				b.storeFailed(b.log, "forget server settings", err, "guild", g.ID)
+				return
+			}
+			b.log.Info("removed from a server; its settings are deleted", "guild", g.ID)
+		}()
 	})
 	if err := b.gateway.Open(); err != nil {
+		stopHTTP()
 		return fmt.Errorf("connect to the Discord gateway at %s: %w", b.cfg.Discord.APIBase, err)
 	}
 	var background sync.WaitGroup
@@ -167,9 +208,12 @@ func (b *Bot) Run(ctx context.Context) error {
 
 	<-ctx.Done()
 	b.log.Info("shutting down")
+	httpStopped := make(chan struct{})
+	go func() { defer close(httpStopped); stopHTTP() }()
 	closeErr := b.gateway.Close()
 	waitTimeout(&b.inflight, 3*time.Second)
 	waitTimeout(&background, time.Second)
+	<-httpStopped // bounded by httpShutdownTimeout, and long done by now
 	if closeErr != nil && !errors.Is(closeErr, discordgo.ErrWSNotFound) {
 		return fmt.Errorf("close gateway: %w", closeErr)
 	}
@@ -198,7 +242,7 @@ func (b *Bot) purgeLoop(ctx context.Context) {
 	for {
 		if n, err := b.store.Purge(ctx, b.clock(), keep); err != nil {
 			if ctx.Err() == nil {
-				b.log.Error("purge old records", "err", err)
+				b.storeFailed(b.log, "purge old records", err)
 			}
 		} else if n > 0 {
 			b.log.Info("purged old records", "count", n)

@@ -55,7 +55,7 @@ func (d *delivery) Wake() {
 // run loops until ctx ends: deliver what is due, then sleep until the next due time.
 func (d *delivery) run(ctx context.Context) {
 	if n, err := d.b.store.ReleaseLeases(ctx); err != nil {
-		d.log.Error("release leases", "err", err)
+		d.b.storeFailed(d.log, "release leases", err)
 	} else if n > 0 {
 		d.log.Info("resuming check-ins a previous run had claimed", "count", n)
 	}
@@ -63,7 +63,7 @@ func (d *delivery) run(ctx context.Context) {
 	for ctx.Err() == nil {
 		batch, err := d.b.store.ClaimDue(ctx, d.b.clock(), leaseFor, claimBatch)
 		if err != nil {
-			d.log.Error("claim due check-ins", "err", err)
+			d.b.storeFailed(d.log, "claim due check-ins", err)
 			d.sleep(ctx, time.Second)
 			continue
 		}
@@ -74,7 +74,7 @@ func (d *delivery) run(ctx context.Context) {
 		wait := idleRecheck
 		next, ok, err := d.b.store.NextDue(ctx)
 		if err != nil {
-			d.log.Error("find next due check-in", "err", err)
+			d.b.storeFailed(d.log, "find next due check-in", err)
 			wait = time.Second
 		} else if ok {
 			wait = min(next.Sub(d.b.clock()), idleRecheck)
@@ -125,7 +125,7 @@ func (d *delivery) deliver(ctx context.Context, c storage.CheckIn) {
 	if c.SenderID != c.RecipientID {
 		linked, err := store.ArePartners(ctx, c.SenderID, c.RecipientID)
 		if err != nil {
-			log.Error("re-check link", "err", err)
+			d.b.storeFailed(log, "re-check link", err)
 			d.retry(ctx, c, log)
 			return
 		}
@@ -141,13 +141,13 @@ func (d *delivery) deliver(ctx context.Context, c storage.CheckIn) {
 	}
 	us, err := store.UserSettings(ctx, c.RecipientID)
 	if err != nil {
-		log.Error("read recipient settings", "err", err)
+		d.b.storeFailed(log, "read recipient settings", err)
 		d.retry(ctx, c, log)
 		return
 	}
 	if until, quiet := commands.QuietUntil(us, now); quiet {
 		if err := store.Reschedule(ctx, c.ID, until, c.Attempts); err != nil {
-			log.Error("wait for quiet hours", "err", err)
+			d.b.storeFailed(log, "wait for quiet hours", err)
 		}
 		return
 	}
@@ -172,16 +172,16 @@ func (d *delivery) deliver(ctx context.Context, c storage.CheckIn) {
 	switch {
 	case err == nil:
 		if err := store.MarkSent(ctx, c.ID, channelID, messageID, late, d.b.clock()); err != nil {
-			log.Error("record delivery", "err", err)
+			d.b.storeFailed(log, "record delivery", err)
 		}
-		d.b.metrics.sent()
+		d.b.metrics.sent(d.b.clock().Sub(planned))
 	case restCode(err) == codeCannotDM:
 		d.end(ctx, c, storage.StatusUndeliverable, "dms-closed", true, log)
 	case restStatus(err) == http.StatusTooManyRequests:
 		after := retryAfter(err)
 		d.b.metrics.rateLimited()
 		if err := store.Reschedule(ctx, c.ID, d.b.clock().Add(after), c.Attempts); err != nil {
-			log.Error("reschedule after 429", "err", err)
+			d.b.storeFailed(log, "reschedule after 429", err)
 		}
 		d.Wake()
 	case transient(err):
@@ -203,7 +203,7 @@ func (d *delivery) retry(ctx context.Context, c storage.CheckIn, log *slog.Logge
 	base := d.b.retryBase
 	jitter := time.Duration(rand.Int64N(int64(base / 2)))
 	if err := d.b.store.Reschedule(ctx, c.ID, d.b.clock().Add(backoff(base, attempts)+jitter), attempts); err != nil {
-		log.Error("reschedule retry", "err", err)
+		d.b.storeFailed(log, "reschedule retry", err)
 	}
 }
 
@@ -229,7 +229,7 @@ func retryElapsed(base time.Duration, attempts int) time.Duration {
 // end records a final outcome and, where the sender should know, tells them privately.
 func (d *delivery) end(ctx context.Context, c storage.CheckIn, status storage.CheckInStatus, reason string, tell bool, log *slog.Logger) {
 	if err := d.b.store.MarkFailed(ctx, c.ID, status, reason, d.b.clock()); err != nil {
-		log.Error("record outcome", "err", err, "status", status)
+		d.b.storeFailed(log, "record outcome", err, "status", status)
 		return
 	}
 	log.Info("check-in not delivered", "status", status, "reason", reason)
@@ -245,7 +245,7 @@ func (d *delivery) end(ctx context.Context, c storage.CheckIn, status storage.Ch
 		return // /checkin list shows it either way
 	}
 	if err := d.b.store.MarkSenderNotified(ctx, c.ID); err != nil {
-		log.Warn("record sender told", "err", err)
+		d.b.storeFailed(log, "record sender told", err)
 	}
 }
 
@@ -313,7 +313,7 @@ func retryAfter(err error) time.Duration {
 func (d *delivery) tellUntold(ctx context.Context) {
 	untold, err := d.b.store.UnnotifiedFailures(ctx, 1000)
 	if err != nil {
-		d.log.Error("find untold failures", "err", err)
+		d.b.storeFailed(d.log, "find untold failures", err)
 		return
 	}
 	for _, c := range untold {
@@ -322,7 +322,7 @@ func (d *delivery) tellUntold(ctx context.Context) {
 		}
 		if err := d.b.SendDM(ctx, c.SenderID, d.b.router.SenderNotice(c)); err == nil || errors.Is(err, commands.ErrDMClosed) {
 			if err := d.b.store.MarkSenderNotified(ctx, c.ID); err != nil {
-				d.log.Warn("record sender told", "checkin", c.ID, "err", err)
+				d.b.storeFailed(d.log, "record sender told", err, "checkin", c.ID)
 			}
 		}
 	}

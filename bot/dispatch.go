@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"time"
 
@@ -15,10 +16,15 @@ import (
 // here would kill the bot: recover, log, and still answer the user.
 func (b *Bot) dispatch(ctx context.Context, i *discordgo.Interaction) {
 	log := b.log.With("interaction", i.ID)
-	answered := false
+	start := time.Now()
+	answered, handled := false, false
 	defer func() {
 		if p := recover(); p != nil {
 			log.Error("dispatch panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			if !handled && i.Type != discordgo.InteractionPing {
+				// The handler never ran, so nothing has counted this interaction yet.
+				b.metrics.interaction(toRequestSafe(i), outcomePanic, time.Since(start))
+			}
 			if !answered && i.Type != discordgo.InteractionApplicationCommandAutocomplete {
 				_ = b.callbacks.InteractionRespond(i, toInteractionResponse(errorAnswer(toRequestSafe(i))))
 			}
@@ -33,18 +39,18 @@ func (b *Bot) dispatch(ctx context.Context, i *discordgo.Interaction) {
 	}
 	req := toRequest(i)
 	result := make(chan commands.Response, 1)
+	handled = true
 	go func() {
-		// The router recovers its handlers' panics; this guards everything else on the way.
-		defer func() {
-			if p := recover(); p != nil {
-				log.Error("handler panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-				result <- errorAnswer(req)
-			}
-		}()
-		result <- b.handler.Handle(ctx, req)
+		began := time.Now()
+		resp, outcome := b.handle(ctx, req, log)
+		// Counted before the answer goes out, so whoever sees the answer sees the count.
+		b.metrics.interaction(req, outcome, time.Since(began))
+		if outcome == outcomeOK && isAnswer(req, resp) {
+			b.metrics.answered()
+		}
+		result <- resp
 	}()
 
-	start := time.Now()
 	var resp commands.Response
 	select {
 	case resp = <-result:
@@ -101,6 +107,35 @@ func (b *Bot) deferAndFill(i *discordgo.Interaction, req commands.Request, resul
 	if _, err := b.callbacks.InteractionResponseEdit(i, edit); err != nil {
 		log.Warn("fill deferred interaction", "err", err)
 	}
+}
+
+// handle runs the handler. The router recovers its handlers' panics (those answer with
+// the error message and count as errors); this guards everything else on the way.
+func (b *Bot) handle(ctx context.Context, req commands.Request, log *slog.Logger) (resp commands.Response, outcome string) {
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("handler panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			resp, outcome = errorAnswer(req), outcomePanic
+		}
+	}()
+	resp = b.handler.Handle(ctx, req)
+	if resp.Type == commands.Reply && resp.Content == commands.MsgSomethingWrong {
+		return resp, outcomeError
+	}
+	return resp, outcomeOK
+}
+
+// answerRoute is the custom_id route of a check-in's answer buttons.
+const answerRoute = "ci1:answer"
+
+// isAnswer tells a recorded check-in answer: its button updates the check-in message,
+// while a refusal (too late, someone else's) is a private reply.
+func isAnswer(req commands.Request, resp commands.Response) bool {
+	if req.Kind != commands.KindComponent || resp.Type != commands.Update {
+		return false
+	}
+	id, err := commands.ParseCustomID(req.CustomID)
+	return err == nil && id.Route == answerRoute
 }
 
 // errorAnswer is the kind private error for a request that could not be handled.

@@ -63,6 +63,9 @@ func withRateLimit(perSecond int) harnessOption {
 	return func(s *harnessSetup) { s.srv.GlobalRateLimit = perSecond }
 }
 
+// withHTTP serves /healthz and /metrics on an ephemeral loopback port (see Bot.HTTPAddr).
+func withHTTP(s *harnessSetup) { s.cfg.HTTP.Listen = "127.0.0.1:0" }
+
 // withRealClock runs the bot on the real clock, for retries whose (shortened) backoff must
 // pass by itself.
 func withRealClock(s *harnessSetup) { s.realClock = true }

@@ -1,30 +1,190 @@
 package bot
 
 import (
-	"sync/atomic"
+	"regexp"
+	"sync"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/afterglow-bot/afterglow/commands"
 	"github.com/afterglow-bot/afterglow/storage"
 )
 
-// metrics counts what the bot does, for logs and the health endpoint. No user id or text.
+// Interaction outcomes, as the outcome label spells them.
+const (
+	outcomeOK    = "ok"
+	outcomeError = "error"
+	outcomePanic = "panic"
+)
+
+// unknownLabel stands for any command or route the bot does not know, so a label never
+// holds something a client made up.
+const unknownLabel = "unknown"
+
+// maxRouteLabels bounds how many distinct component routes become labels.
+const maxRouteLabels = 64
+
+// routeShape is what a component route looks like ("ci1:answer"): letters and a version,
+// then an action in letters. User ids are digits only, so they can never pass.
+var routeShape = regexp.MustCompile(`^[a-z]{1,8}[0-9]{1,3}:[a-z]{1,16}$`)
+
+// metrics counts what the bot does, in a Prometheus registry of its own: tests run many
+// bots in one process, and nothing here is global. Labels never hold a user id or text.
 type metrics struct {
-	checkinsSent          atomic.Int64
-	checkinsUndeliverable atomic.Int64
-	checkinsFailed        atomic.Int64
-	checkinsDropped       atomic.Int64
-	rateLimits            atomic.Int64
+	registry *prometheus.Registry
+
+	interactions   *prometheus.CounterVec
+	handlerLatency *prometheus.HistogramVec
+	schedulings    prometheus.Counter
+	checkins       *prometheus.CounterVec
+	lateness       prometheus.Histogram
+	rateLimits     prometheus.Counter
+	reconnects     prometheus.Counter
+	databaseErrors prometheus.Counter
+	commandNames   map[string]bool
+	routesMu       sync.Mutex
+	routesSeen     map[string]bool
 }
 
-func (m *metrics) sent()        { m.checkinsSent.Add(1) }
-func (m *metrics) rateLimited() { m.rateLimits.Add(1) }
+// newMetrics registers every metric; commandNames are the names a command label may take.
+// connected reports the gateway state at each scrape.
+func newMetrics(commandNames []string, connected func() bool) *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		interactions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "afterglow_interactions_total",
+			Help: "Interactions answered, by command name or component route, kind and outcome (ok, error, panic).",
+		}, []string{"command", "kind", "outcome"}),
+		handlerLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "afterglow_interaction_handler_seconds",
+			Help:    "Time from receiving an interaction to its handler's answer, by kind.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2, 3, 5, 10},
+		}, []string{"kind"}),
+		schedulings: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "afterglow_checkin_schedulings_total",
+			Help: "/checkin send requests that stored check-ins (a series with follow-ups counts once).",
+		}),
+		checkins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "afterglow_checkins_total",
+			Help: "Check-ins by outcome: sent, answered, failed, undeliverable, dropped.",
+		}, []string{"outcome"}),
+		lateness: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "afterglow_checkin_delivery_lateness_seconds",
+			Help:    "How long after its due time a check-in DM was sent.",
+			Buckets: []float64{.1, .5, 1, 2, 5, 10, 30, 60, 300, 600, 3600, 6 * 3600, 24 * 3600, 72 * 3600},
+		}),
+		rateLimits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "afterglow_discord_rate_limited_total",
+			Help: "REST responses with status 429 from Discord.",
+		}),
+		reconnects: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "afterglow_gateway_reconnects_total",
+			Help: "Gateway connections made after the first one.",
+		}),
+		databaseErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "afterglow_database_errors_total",
+			Help: "Database operations of the bot itself that failed.",
+		}),
+		commandNames: map[string]bool{},
+		routesSeen:   map[string]bool{},
+	}
+	for _, name := range commandNames {
+		m.commandNames[name] = true
+	}
+	gatewayUp := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "afterglow_gateway_connected",
+		Help: "1 while the gateway connection is up, else 0.",
+	}, func() float64 {
+		if connected() {
+			return 1
+		}
+		return 0
+	})
+	m.registry.MustRegister(m.interactions, m.handlerLatency, m.schedulings, m.checkins, m.lateness,
+		m.rateLimits, m.reconnects, m.databaseErrors, gatewayUp,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Outcomes that have not happened yet still show, as 0, so dashboards and alerts see them.
+	for _, o := range []string{"sent", "answered", "failed", "undeliverable", "dropped"} {
+		m.checkins.WithLabelValues(o)
+	}
+	return m
+}
 
+// interaction records one answered interaction and how long its handler took.
+func (m *metrics) interaction(req commands.Request, outcome string, took time.Duration) {
+	kind := kindLabel(req.Kind)
+	m.interactions.WithLabelValues(m.nameLabel(req), kind, outcome).Inc()
+	m.handlerLatency.WithLabelValues(kind).Observe(took.Seconds())
+}
+
+// nameLabel is the command name or component route of req, or "unknown".
+func (m *metrics) nameLabel(req commands.Request) string {
+	switch req.Kind {
+	case commands.KindCommand, commands.KindAutocomplete:
+		if m.commandNames[req.Command] {
+			return req.Command
+		}
+	case commands.KindComponent, commands.KindModal:
+		id, err := commands.ParseCustomID(req.CustomID)
+		if err == nil && routeShape.MatchString(id.Route) && m.admitRoute(id.Route) {
+			return id.Route
+		}
+	}
+	return unknownLabel
+}
+
+// admitRoute lets a well-shaped route become a label until maxRouteLabels are in use, so
+// made-up routes cannot grow the metrics without bound.
+func (m *metrics) admitRoute(route string) bool {
+	m.routesMu.Lock()
+	defer m.routesMu.Unlock()
+	if m.routesSeen[route] {
+		return true
+	}
+	if len(m.routesSeen) >= maxRouteLabels {
+		return false
+	}
+	m.routesSeen[route] = true
+	return true
+}
+
+func kindLabel(k commands.Kind) string {
+	switch k {
+	case commands.KindCommand:
+		return "command"
+	case commands.KindAutocomplete:
+		return "autocomplete"
+	case commands.KindComponent:
+		return "component"
+	case commands.KindModal:
+		return "modal"
+	}
+	return unknownLabel
+}
+
+func (m *metrics) scheduled() { m.schedulings.Inc() }
+func (m *metrics) answered()  { m.checkins.WithLabelValues("answered").Inc() }
+
+// sent counts a delivered check-in and how late it went out.
+func (m *metrics) sent(late time.Duration) {
+	m.checkins.WithLabelValues("sent").Inc()
+	m.lateness.Observe(max(late, 0).Seconds())
+}
+
+func (m *metrics) rateLimited()    { m.rateLimits.Inc() }
+func (m *metrics) reconnected()    { m.reconnects.Inc() }
+func (m *metrics) databaseFailed() { m.databaseErrors.Inc() }
+
+// notDelivered counts a check-in that ended without being sent.
 func (m *metrics) notDelivered(s storage.CheckInStatus) {
 	switch s {
 	case storage.StatusUndeliverable:
-		m.checkinsUndeliverable.Add(1)
+		m.checkins.WithLabelValues("undeliverable").Inc()
 	case storage.StatusFailed:
-		m.checkinsFailed.Add(1)
+		m.checkins.WithLabelValues("failed").Inc()
 	case storage.StatusDropped:
-		m.checkinsDropped.Add(1)
+		m.checkins.WithLabelValues("dropped").Inc()
 	}
 }

@@ -1,0 +1,130 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+const (
+	// pingTimeout bounds the database check of one /healthz request.
+	pingTimeout = 2 * time.Second
+	// httpShutdownTimeout is the HTTP server's share of the shutdown budget; it runs
+	// alongside the gateway's close.
+	httpShutdownTimeout = time.Second
+)
+
+// trackGateway follows the gateway connection from discordgo's events, for /healthz and
+// the metrics, and counts 429s on every session. discordgo emits Connect after READY or
+// RESUMED and Disconnect when the socket closes; Run makes the gateway deliver events in
+// order, so the state is whatever the latest of them says.
+func (b *Bot) trackGateway() {
+	b.gateway.AddHandler(func(*discordgo.Session, *discordgo.Connect) {
+		b.gatewayUp.Store(true)
+		if b.connects.Add(1) > 1 {
+			b.metrics.reconnected()
+		}
+	})
+	b.gateway.AddHandler(func(*discordgo.Session, *discordgo.Ready) { b.gatewayUp.Store(true) })
+	b.gateway.AddHandler(func(*discordgo.Session, *discordgo.Resumed) { b.gatewayUp.Store(true) })
+	b.gateway.AddHandler(func(*discordgo.Session, *discordgo.Disconnect) { b.gatewayUp.Store(false) })
+	// discordgo reports a 429 it waits out itself as an event; those it hands back (the
+	// delivery loop's, which retries on its own) are counted where they are handled.
+	for _, s := range []*discordgo.Session{b.gateway, b.callbacks, b.dms} {
+		s.AddHandler(func(*discordgo.Session, *discordgo.RateLimit) { b.metrics.rateLimited() })
+	}
+}
+
+// HTTPAddr is the address the health and metrics server listens on while Run serves it;
+// empty when http.listen is off or the server is not up.
+func (b *Bot) HTTPAddr() string {
+	addr, _ := b.httpAddr.Load().(string)
+	return addr
+}
+
+// startHTTP listens on http.listen and serves /healthz and /metrics until the returned
+// stop is called; stop is bounded by httpShutdownTimeout. With http.listen empty it does nothing.
+func (b *Bot) startHTTP() (stop func(), err error) {
+	addr := b.cfg.HTTP.Listen
+	if addr == "" {
+		return func() {}, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, fmt.Errorf("http.listen %s: address in use", addr)
+		}
+		return nil, fmt.Errorf("http.listen %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           b.httpHandler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       time.Minute,
+		ErrorLog:          slog.NewLogLogger(b.log.Handler(), slog.LevelWarn),
+	}
+	b.httpAddr.Store(ln.Addr().String())
+	b.log.Info("serving health and metrics", "addr", ln.Addr().String())
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			b.log.Error("health and metrics server stopped", "err", err)
+		}
+	}()
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), httpShutdownTimeout)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			srv.Close() // a slow scrape must not hold up shutdown
+		}
+		<-served
+		b.httpAddr.Store("")
+	}, nil
+}
+
+// httpHandler routes the operations endpoints.
+func (b *Bot) httpHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", healthHandler(b.gatewayUp.Load, b.store.Ping))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(b.metrics.registry, promhttp.HandlerOpts{
+		ErrorLog: slog.NewLogLogger(b.log.Handler(), slog.LevelWarn),
+	}))
+	return mux
+}
+
+// healthHandler answers 200 "ok" when the gateway is connected and the database answers,
+// else 503 with the first reason on one line.
+func healthHandler(connected func() bool, ping func(context.Context) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		reason := ""
+		if !connected() {
+			reason = "gateway not connected"
+		} else {
+			ctx, cancel := context.WithTimeout(r.Context(), pingTimeout)
+			defer cancel()
+			if err := ping(ctx); err != nil {
+				reason = "database: " + oneLine(err.Error())
+			}
+		}
+		if reason != "" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, reason)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

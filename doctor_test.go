@@ -1,0 +1,208 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/afterglow-bot/afterglow/storage"
+)
+
+const doctorToken = "MTA5.doctor-test_token.not-secret"
+
+// doctorSetup is a config file and database path in a temp dir; the database and key
+// file exist only when a test makes them.
+type doctorSetup struct {
+	dir, config, db string
+}
+
+func newDoctorSetup(t *testing.T, extra string) doctorSetup {
+	t.Helper()
+	dir := t.TempDir()
+	s := doctorSetup{dir: dir, config: filepath.Join(dir, "afterglow.toml"), db: filepath.Join(dir, "afterglow.db")}
+	body := "[discord]\ntoken = \"" + doctorToken + "\"\n[storage]\npath = \"" + s.db + "\"\n" + extra
+	if err := os.WriteFile(s.config, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// makeDatabase creates the database with key and writes the key file with mode.
+func (s doctorSetup) makeDatabase(t *testing.T, key []byte, mode os.FileMode) {
+	t.Helper()
+	db, err := storage.Open(context.Background(), s.db, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s.writeKeyFile(t, hex.EncodeToString(key)+"\n", mode)
+}
+
+func (s doctorSetup) writeKeyFile(t *testing.T, body string, mode os.FileMode) {
+	t.Helper()
+	path := s.db + ".key"
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil { // WriteFile's mode is filtered by the umask
+		t.Fatal(err)
+	}
+}
+
+// doctor runs `afterglow -config FILE doctor` with no environment and returns the exit code
+// and the check lines.
+func (s doctorSetup) doctor(t *testing.T) (int, []string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	noEnv := func(string) (string, bool) { return "", false }
+	code := run(context.Background(), []string{"-config", s.config, "doctor"}, noEnv, &stdout, &stderr)
+	out := stdout.String() + stderr.String()
+	if strings.Contains(out, doctorToken) || strings.Contains(out, "MTA5") {
+		t.Fatalf("doctor printed the token:\n%s", out)
+	}
+	return code, strings.Split(strings.TrimRight(stdout.String(), "\n"), "\n"), stderr.String()
+}
+
+// checkNames are doctor's checks; "key file mode" comes before "key", which it starts with.
+var checkNames = []string{"config", "token", "key file mode", "key", "database", "integrity", "schema"}
+
+// checkLines maps each check's name to its line ("ok   NAME DETAIL" or "FAIL NAME: DETAIL");
+// a line of no known check, or a check printed twice, fails the test.
+func checkLines(t *testing.T, lines []string) map[string]string {
+	t.Helper()
+	byName := map[string]string{}
+	for _, l := range lines {
+		rest, ok := strings.CutPrefix(l, "ok   ")
+		if !ok {
+			rest, ok = strings.CutPrefix(l, "FAIL ")
+		}
+		name := ""
+		for _, n := range checkNames {
+			if ok && (strings.HasPrefix(rest, n+" ") || strings.HasPrefix(rest, n+":")) {
+				name = n
+				break
+			}
+		}
+		if name == "" {
+			t.Fatalf("not a check line: %q", l)
+		}
+		if _, dup := byName[name]; dup {
+			t.Fatalf("check %q printed twice:\n%s", name, strings.Join(lines, "\n"))
+		}
+		byName[name] = l
+	}
+	return byName
+}
+
+func TestDoctorAllOK(t *testing.T) {
+	s := newDoctorSetup(t, "")
+	s.makeDatabase(t, bytes.Repeat([]byte{3}, 32), 0o600)
+	code, lines, stderr := s.doctor(t)
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d, stderr %q, lines:\n%s", code, stderr, strings.Join(lines, "\n"))
+	}
+	got := checkLines(t, lines)
+	for _, name := range checkNames {
+		if !strings.HasPrefix(got[name], "ok   "+name+" ") {
+			t.Errorf("check %s: %q", name, got[name])
+		}
+	}
+	if len(got) != len(checkNames) {
+		t.Errorf("want every check once, got:\n%s", strings.Join(lines, "\n"))
+	}
+	if !strings.Contains(got["config"], s.config) || !strings.Contains(got["schema"], "version 1") {
+		t.Errorf("config and schema lines: %q, %q", got["config"], got["schema"])
+	}
+}
+
+func TestDoctorOnAFreshInstallCreatesNothing(t *testing.T) {
+	s := newDoctorSetup(t, "")
+	code, lines, _ := s.doctor(t)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, strings.Join(lines, "\n"))
+	}
+	got := checkLines(t, lines)
+	if !strings.Contains(got["database"], "does not exist yet") || !strings.Contains(got["key"], "none yet") {
+		t.Fatalf("fresh install:\n%s", strings.Join(lines, "\n"))
+	}
+	for _, p := range []string{s.db, s.db + ".key"} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("doctor created %s", p)
+		}
+	}
+}
+
+func TestDoctorFailures(t *testing.T) {
+	key := bytes.Repeat([]byte{5}, 32)
+	cases := []struct {
+		name    string
+		config  string // added to the config file
+		prepare func(t *testing.T, s doctorSetup)
+		check   string // the failing check
+		want    string // in its line
+	}{
+		{"key file readable by others", "", func(t *testing.T, s doctorSetup) { s.makeDatabase(t, key, 0o644) },
+			"key file mode", "mode 0644, want 0600"},
+		{"key file not hex", "", func(t *testing.T, s doctorSetup) {
+			s.makeDatabase(t, key, 0o600)
+			s.writeKeyFile(t, strings.Repeat("zz", 32)+"\n", 0o600)
+		}, "key", "not hexadecimal"},
+		{"wrong key", "", func(t *testing.T, s doctorSetup) {
+			s.makeDatabase(t, key, 0o600)
+			s.writeKeyFile(t, hex.EncodeToString(bytes.Repeat([]byte{6}, 32))+"\n", 0o600)
+		}, "database", "wrong key"},
+		{"key file lost", "", func(t *testing.T, s doctorSetup) {
+			s.makeDatabase(t, key, 0o600)
+			if err := os.Remove(s.db + ".key"); err != nil {
+				t.Fatal(err)
+			}
+		}, "key", "cannot be read without the key"},
+		{"database is not a database", "", func(t *testing.T, s doctorSetup) {
+			if err := os.WriteFile(s.db, bytes.Repeat([]byte("not sqlite "), 500), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s.writeKeyFile(t, hex.EncodeToString(key)+"\n", 0o600)
+		}, "database", "open database"},
+		{"typo in config", "[log]\nlevle = \"debug\"\n", nil, "config", `unknown key "log.levle"`},
+		{"token pasted with prefix", "", func(t *testing.T, s doctorSetup) {
+			body, _ := os.ReadFile(s.config)
+			os.WriteFile(s.config, bytes.Replace(body, []byte(doctorToken), []byte("Bot "+doctorToken), 1), 0o600)
+		}, "token", `starts with "Bot "`},
+		{"token of the wrong shape", "", func(t *testing.T, s doctorSetup) {
+			body, _ := os.ReadFile(s.config)
+			os.WriteFile(s.config, bytes.Replace(body, []byte(doctorToken), []byte("MTA5-only-one-part"), 1), 0o600)
+		}, "token", "does not look like a bot token"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newDoctorSetup(t, tc.config)
+			if tc.prepare != nil {
+				tc.prepare(t, s)
+			}
+			code, lines, stderr := s.doctor(t)
+			if code != 1 || !strings.Contains(stderr, "check(s) failed") {
+				t.Fatalf("exit %d, stderr %q", code, stderr)
+			}
+			got := checkLines(t, lines)
+			line := got[tc.check]
+			if !strings.HasPrefix(line, "FAIL "+tc.check+": ") || !strings.Contains(line, tc.want) {
+				t.Fatalf("want FAIL %s with %q, got:\n%s", tc.check, tc.want, strings.Join(lines, "\n"))
+			}
+			fails := 0
+			for _, l := range lines {
+				if strings.HasPrefix(l, "FAIL") {
+					fails++
+				}
+			}
+			if fails != 1 {
+				t.Fatalf("one fault must fail one check:\n%s", strings.Join(lines, "\n"))
+			}
+		})
+	}
+}
