@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -38,10 +39,14 @@ type delivery struct {
 	b    *Bot
 	log  *slog.Logger
 	wake chan struct{}
+	// busy is set while the loop is awake: claiming, delivering or deciding how long to sleep.
+	busy atomic.Bool
 }
 
 func newDelivery(b *Bot) *delivery {
-	return &delivery{b: b, log: b.log.With("part", "delivery"), wake: make(chan struct{}, 1)}
+	d := &delivery{b: b, log: b.log.With("part", "delivery"), wake: make(chan struct{}, 1)}
+	d.busy.Store(true)
+	return d
 }
 
 // Wake makes the loop look again now: a check-in was scheduled.
@@ -87,6 +92,8 @@ func (d *delivery) run(ctx context.Context) {
 
 // sleep waits for d, a wake-up, or the end.
 func (d *delivery) sleep(ctx context.Context, wait time.Duration) {
+	d.busy.Store(false)
+	defer d.busy.Store(true)
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
@@ -171,7 +178,9 @@ func (d *delivery) deliver(ctx context.Context, c storage.CheckIn) {
 	ctx = context.WithoutCancel(ctx)
 	switch {
 	case err == nil:
-		if err := store.MarkSent(ctx, c.ID, channelID, messageID, late, d.b.clock()); err != nil {
+		if err := store.MarkSent(ctx, c.ID, channelID, messageID, late, d.b.clock()); errors.Is(err, storage.ErrNotFound) {
+			log.Info("check-in was deleted while it was being sent") // its sender or recipient deleted their data
+		} else if err != nil {
 			d.b.storeFailed(log, "record delivery", err)
 		}
 		d.b.metrics.sent(d.b.clock().Sub(planned))

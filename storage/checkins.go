@@ -229,8 +229,9 @@ func (db *DB) CancelCheckIn(ctx context.Context, id int64, senderID string, now 
 	return c, err
 }
 
-// CancelBetween cancels every undelivered (pending or sending) check-in between a and b,
-// both ways, and returns how many.
+// CancelBetween cancels every check-in between a and b, both ways, that is still waiting
+// (pending), and returns how many. One being sent is left to its worker, which re-checks
+// the link before it sends and records what really happened.
 func (db *DB) CancelBetween(ctx context.Context, a, b string, now time.Time) (int, error) {
 	var n int
 	err := db.inTx(ctx, "cancel check-ins between two users", func(tx *sql.Tx) error {
@@ -243,8 +244,8 @@ func (db *DB) CancelBetween(ctx context.Context, a, b string, now time.Time) (in
 
 func cancelBetween(ctx context.Context, tx *sql.Tx, a, b string, now time.Time) (int, error) {
 	res, err := tx.ExecContext(ctx, `UPDATE checkins SET status = ?, lease_until = 0, updated_at = ?
-		WHERE ((sender_id = ? AND recipient_id = ?) OR (sender_id = ? AND recipient_id = ?)) AND status IN (?, ?)`,
-		StatusCancelled, millis(now), a, b, b, a, StatusPending, StatusSending)
+		WHERE ((sender_id = ? AND recipient_id = ?) OR (sender_id = ? AND recipient_id = ?)) AND status = ?`,
+		StatusCancelled, millis(now), a, b, b, a, StatusPending)
 	if err != nil {
 		return 0, err
 	}

@@ -148,7 +148,10 @@ func New(t testing.TB, opts Options) *Server {
 	s.limiter.init()
 	s.gw.init()
 	s.channels[DefaultChannelID] = &channel{id: DefaultChannelID, guildID: DefaultGuildID, kind: channelGuildText}
-	s.http = httptest.NewServer(http.HandlerFunc(s.serveHTTP)) // listens on 127.0.0.1:0
+	// Assigned before it starts serving, so handlers read s.http after the write (a peer
+	// in another process gives the race detector no ordering to go on).
+	s.http = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	s.http.Start() // listens on 127.0.0.1:0
 	t.Cleanup(func() {
 		s.Close()
 		s.mu.Lock()
