@@ -2,6 +2,7 @@ package bot
 
 import (
 	"bytes"
+	"net/http"
 	"strconv"
 
 	"github.com/bwmarrin/discordgo"
@@ -37,12 +38,15 @@ func toRequest(i *discordgo.Interaction) commands.Request {
 		data := i.ApplicationCommandData()
 		req.Command = data.Name
 		opts := data.Options
-		if len(opts) == 1 && opts[0].Type == discordgo.ApplicationCommandOptionSubCommand {
+		if len(opts) == 1 && opts[0] != nil && opts[0].Type == discordgo.ApplicationCommandOptionSubCommand {
 			req.Subcommand = opts[0].Name
 			opts = opts[0].Options
 		}
 		req.Options = make(map[string]string, len(opts))
 		for _, o := range opts {
+			if o == nil {
+				continue // JSON null where an option goes: nothing to read
+			}
 			req.Options[o.Name] = optionText(o)
 			if o.Focused {
 				req.Focused = o.Name
@@ -51,7 +55,9 @@ func toRequest(i *discordgo.Interaction) commands.Request {
 		if data.Resolved != nil && len(data.Resolved.Users) > 0 {
 			req.Users = make(map[string]commands.User, len(data.Resolved.Users))
 			for id, u := range data.Resolved.Users {
-				req.Users[id] = commands.User{ID: u.ID, Name: userName(u), Bot: u.Bot}
+				if u != nil {
+					req.Users[id] = commands.User{ID: u.ID, Name: userName(u), Bot: u.Bot}
+				}
 			}
 			for id, m := range data.Resolved.Members {
 				if u, ok := req.Users[id]; ok && m != nil && m.Nick != "" {
@@ -180,6 +186,39 @@ func toInteractionResponse(r commands.Response) *discordgo.InteractionResponse {
 		data.Flags = discordgo.MessageFlagsEphemeral
 	}
 	return &discordgo.InteractionResponse{Type: typ, Data: data}
+}
+
+// autocompleteResult is the callback body of autocomplete results. discordgo's own type
+// drops an empty choices list (omitempty), but the list must be there: empty is how
+// "no results" is said.
+type autocompleteResult struct {
+	Type discordgo.InteractionResponseType `json:"type"`
+	Data struct {
+		Choices []*discordgo.ApplicationCommandOptionChoice `json:"choices"`
+	} `json:"data"`
+}
+
+// callbackBody is the JSON body that answers an interaction with resp (files go beside it).
+func callbackBody(resp *discordgo.InteractionResponse) any {
+	if resp.Type != discordgo.InteractionApplicationCommandAutocompleteResult {
+		return resp
+	}
+	body := autocompleteResult{Type: resp.Type}
+	body.Data.Choices = []*discordgo.ApplicationCommandOptionChoice{}
+	if resp.Data != nil {
+		body.Data.Choices = append(body.Data.Choices, resp.Data.Choices...)
+	}
+	return body
+}
+
+// respond sends the interaction callback; autocomplete results go as callbackBody says.
+func (b *Bot) respond(i *discordgo.Interaction, resp *discordgo.InteractionResponse) error {
+	if resp.Type != discordgo.InteractionApplicationCommandAutocompleteResult {
+		return b.callbacks.InteractionRespond(i, resp)
+	}
+	endpoint := discordgo.EndpointInteractionResponse(i.ID, i.Token)
+	_, err := b.callbacks.RequestWithBucketID(http.MethodPost, endpoint, callbackBody(resp), endpoint)
+	return err
 }
 
 func toEmbeds(es []commands.Embed) []*discordgo.MessageEmbed {

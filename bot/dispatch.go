@@ -15,6 +15,9 @@ import (
 // dispatch answers one interaction. discordgo runs handlers without recover, so a panic
 // here would kill the bot: recover, log, and still answer the user.
 func (b *Bot) dispatch(ctx context.Context, i *discordgo.Interaction) {
+	if i == nil {
+		return // an INTERACTION_CREATE event whose payload is null: nothing to answer
+	}
 	log := b.log.With("interaction", i.ID)
 	start := time.Now()
 	answered, handled := false, false
@@ -64,7 +67,7 @@ func (b *Bot) dispatch(ctx context.Context, i *discordgo.Interaction) {
 		return
 	}
 	answered = true
-	if err := b.callbacks.InteractionRespond(i, toInteractionResponse(resp)); err != nil {
+	if err := b.respond(i, toInteractionResponse(resp)); err != nil {
 		log.Warn("send interaction callback", "err", err, "after", time.Since(start))
 	}
 }

@@ -123,6 +123,11 @@ func (r *Router) Handle(ctx context.Context, req Request) (resp Response) {
 		}
 		return errorResponse(req, msgUnsupported)
 	}
+	if req.Caller.ID == "" {
+		// Discord always says who acted; without that no handler can check who may do what.
+		log.Warn("interaction without a caller")
+		return errorResponse(req, msgSomethingWrong)
+	}
 	resp, err := h(ctx, req)
 	if err != nil {
 		log.Error("handler failed", "err", err)
