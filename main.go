@@ -105,6 +105,10 @@ func setup(ctx context.Context, configPath string, getenv func(string) (string, 
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("load guidance texts: %w", err)
 	}
+	// Held until the process ends: the kernel drops the lock however it ends.
+	if _, err := lockInstance(cfg.Storage.Path); err != nil {
+		return nil, nil, nil, err
+	}
 	key, source, created, err := bot.LoadKey(cfg)
 	if err != nil {
 		return nil, nil, nil, err

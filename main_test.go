@@ -221,6 +221,34 @@ func TestBinaryRefusesBadSetupWithOneLine(t *testing.T) {
 	}
 }
 
+func TestSecondInstanceOnTheSameDatabaseRefusesToStart(t *testing.T) {
+	srv := dt.New(t, dt.Options{Token: e2eToken})
+	dir := t.TempDir()
+	first := startBinary(t, srv, dir, "AFTERGLOW_STORAGE_ENCRYPTION_KEY="+e2eKey)
+	waitUp(t, srv, first)
+	second := startBinary(t, srv, dir, "AFTERGLOW_STORAGE_ENCRYPTION_KEY="+e2eKey)
+	select {
+	case err := <-second.done:
+		if err == nil || !strings.Contains(second.out.String(), "another afterglow is already running") {
+			t.Fatalf("second instance: %v\n%s", err, second.out)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the second instance kept running")
+	}
+	if srv.Identifies() != 1 {
+		t.Fatalf("%d gateway identifies; the second instance must not connect", srv.Identifies())
+	}
+	if err, _ := first.stop(t); err != nil {
+		t.Fatalf("first instance: %v", err)
+	}
+	// Once the first is gone, a new one starts.
+	third := startBinary(t, srv, dir, "AFTERGLOW_STORAGE_ENCRYPTION_KEY="+e2eKey)
+	if err := srv.WaitIdentifies(context.Background(), 2); err != nil {
+		t.Fatalf("restart after the first stopped: %v\n%s", err, third.out)
+	}
+	third.stop(t)
+}
+
 func TestTryPrintsATopicOffline(t *testing.T) {
 	out, err := exec.Command(binary, "try", "/aftercare topic:drop").CombinedOutput()
 	drop, _ := content.MustLoad().Topic("drop")
