@@ -29,7 +29,9 @@ const (
 	retryCap      = 60 * time.Second
 	retryBudget   = time.Hour // give up after retrying this long
 	idleRecheck   = time.Hour // wake at least this often even with nothing due
-	dmRatePerSec  = 45        // below Discord's global 50/s
+	dmRatePerSec  = 48        // below Discord's global 50/s
+	prefetchAhead = 30 * time.Second
+	prefetchMax   = 200
 	unknownChanel = 10003
 )
 
@@ -84,10 +86,45 @@ func (d *delivery) run(ctx context.Context) {
 		} else if ok {
 			wait = min(next.Sub(d.b.clock()), idleRecheck)
 		}
+		if wait > 0 && wait <= prefetchAhead && d.prefetchChannels(ctx, wait) {
+			continue // that took time, or a wake-up cut it short: look again
+		}
 		if wait > 0 {
 			d.sleep(ctx, wait)
 		}
 	}
+}
+
+// prefetchChannels opens the DM channels of recipients due within prefetchAhead, spending
+// at most the time until the next check-in is due, so that a crowd of check-ins due at one
+// moment then needs one request each. It reports whether it did anything (so the wait must
+// be worked out again) or was cut short by a wake-up.
+func (d *delivery) prefetchChannels(ctx context.Context, until time.Duration) (acted bool) {
+	ids, err := d.b.store.UpcomingRecipients(ctx, d.b.clock().Add(prefetchAhead), prefetchMax)
+	if err != nil {
+		d.b.storeFailed(d.log, "list upcoming recipients", err)
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, until)
+	defer cancel()
+	for _, id := range ids {
+		select {
+		case <-d.wake:
+			return true
+		default:
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		if d.b.hasDMChannel(id) {
+			continue
+		}
+		acted = true
+		if _, err := d.b.dmChannelRaw(ctx, id); err != nil && ctx.Err() == nil {
+			d.log.Debug("open DM channel ahead", "err", err)
+		}
+	}
+	return acted
 }
 
 // sleep waits for d, a wake-up, or the end.

@@ -109,3 +109,10 @@ func (b *Bot) forgetDMChannel(userID string) {
 	delete(b.dmCache.ids, userID)
 	b.dmCache.mu.Unlock()
 }
+
+func (b *Bot) hasDMChannel(userID string) bool {
+	b.dmCache.mu.Lock()
+	defer b.dmCache.mu.Unlock()
+	_, ok := b.dmCache.ids[userID]
+	return ok
+}

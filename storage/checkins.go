@@ -280,6 +280,28 @@ func (db *DB) NextDue(ctx context.Context) (next time.Time, ok bool, err error) 
 	return next, ok, nil
 }
 
+// UpcomingRecipients lists the distinct recipients of pending check-ins due before the
+// given time, soonest first, up to limit: the delivery loop opens their DM channels ahead,
+// so that many check-ins due at one moment need one request each when it comes.
+func (db *DB) UpcomingRecipients(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT recipient_id FROM checkins
+		WHERE status = 'pending' AND next_attempt_at < ?
+		GROUP BY recipient_id ORDER BY min(next_attempt_at) LIMIT ?`, millis(before), limit)
+	if err != nil {
+		return nil, fmt.Errorf("list upcoming recipients: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("list upcoming recipients: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 // ClaimDue leases up to limit due check-ins for sending: pending ones whose NextAttemptAt has
 // come, and sending ones whose lease ran out (their worker is gone). They become 'sending'
 // with LeaseUntil = now+lease and are returned in NextAttemptAt, ID order.

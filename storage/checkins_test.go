@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -423,5 +424,24 @@ func TestClaimDueConcurrent(t *testing.T) {
 		if n != 1 {
 			t.Fatalf("check-in %d claimed %d times", id, n)
 		}
+	}
+}
+
+func TestUpcomingRecipients(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for i, r := range []string{"r2", "r1", "r2", "r3"} {
+		c := CheckIn{SenderID: r, RecipientID: r, DueAt: t0.Add(time.Duration(i) * time.Minute)}
+		if _, err := db.ScheduleCheckIns(ctx, []CheckIn{c}, t0, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.UpcomingRecipients(ctx, t0.Add(150*time.Second), 10)
+	if err != nil || strings.Join(got, ",") != "r2,r1" {
+		t.Fatalf("got %v, %v; want r2,r1 (soonest first, distinct, before the bound)", got, err)
+	}
+	if got, _ := db.UpcomingRecipients(ctx, t0.Add(time.Hour), 1); len(got) != 1 {
+		t.Fatalf("limit: %v", got)
 	}
 }
