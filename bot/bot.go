@@ -140,7 +140,11 @@ func (b *Bot) newSession(rt http.RoundTripper) (*discordgo.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Client = &http.Client{Transport: t, Timeout: 20 * time.Second}
+	timeout := time.Duration(b.cfg.Discord.HTTPTimeoutSeconds) * time.Second
+	if timeout <= 0 {
+		timeout = time.Duration(DefaultConfig().Discord.HTTPTimeoutSeconds) * time.Second // a Config built by hand: never unbounded
+	}
+	s.Client = &http.Client{Transport: t, Timeout: timeout}
 	s.StateEnabled = false
 	s.LogLevel = discordgo.LogWarning
 	return s, nil

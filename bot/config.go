@@ -33,6 +33,8 @@ type DiscordConfig struct {
 	GuildID       string `toml:"guild_id"`
 	APIBase       string `toml:"api_base"`
 	AgeRestricted bool   `toml:"age_restricted"`
+	// HTTPTimeoutSeconds bounds each REST request, so a hung Discord cannot stall delivery.
+	HTTPTimeoutSeconds int `toml:"http_timeout_seconds"`
 }
 
 // StorageConfig says where the data lives.
@@ -63,7 +65,7 @@ type CheckInsConfig struct {
 // DefaultConfig is what applies when nothing is configured.
 func DefaultConfig() Config {
 	return Config{
-		Discord:  DiscordConfig{APIBase: "https://discord.com/api/v10", AgeRestricted: true},
+		Discord:  DiscordConfig{APIBase: "https://discord.com/api/v10", AgeRestricted: true, HTTPTimeoutSeconds: 20},
 		Storage:  StorageConfig{Path: "afterglow.db", RetentionDays: 30},
 		Log:      LogConfig{Level: "info", Format: "text"},
 		CheckIns: CheckInsConfig{PerPartnerPerDay: 10, InvitationsPerDay: 5, InvitationTTLHours: 7 * 24},
@@ -149,6 +151,9 @@ func (c Config) check() error {
 		if id != "" && !isSnowflake(id) {
 			return fmt.Errorf("%s %q is not a Discord id (digits only)", name, id)
 		}
+	}
+	if c.Discord.HTTPTimeoutSeconds < 1 {
+		return fmt.Errorf("discord.http_timeout_seconds is %d: it must be at least 1", c.Discord.HTTPTimeoutSeconds)
 	}
 	if c.Storage.Path == "" {
 		return errors.New("storage.path is empty: name the SQLite file, e.g. afterglow.db")

@@ -22,14 +22,14 @@ func writeFile(t *testing.T, name, body string) string {
 
 func TestConfigDefaultsFileAndEnv(t *testing.T) {
 	p := writeFile(t, "a.toml", "[discord]\ntoken = \"from-file\"\nguild_id = \"123\"\n[storage]\npath = \"x.db\"\n")
-	cfg, err := LoadConfig(p, envFrom(map[string]string{"AFTERGLOW_DISCORD_TOKEN": "from-env", "AFTERGLOW_DISCORD_AGE_RESTRICTED": "false", "AFTERGLOW_STORAGE_RETENTION_DAYS": "9"}))
+	cfg, err := LoadConfig(p, envFrom(map[string]string{"AFTERGLOW_DISCORD_TOKEN": "from-env", "AFTERGLOW_DISCORD_AGE_RESTRICTED": "false", "AFTERGLOW_STORAGE_RETENTION_DAYS": "9", "AFTERGLOW_DISCORD_HTTP_TIMEOUT_SECONDS": "3"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Discord.Token != "from-env" || cfg.Discord.GuildID != "123" || cfg.Storage.Path != "x.db" || cfg.Discord.AgeRestricted || cfg.Storage.RetentionDays != 9 {
+	if cfg.Discord.Token != "from-env" || cfg.Discord.GuildID != "123" || cfg.Storage.Path != "x.db" || cfg.Discord.AgeRestricted || cfg.Storage.RetentionDays != 9 || cfg.Discord.HTTPTimeoutSeconds != 3 {
 		t.Fatalf("got %+v", cfg)
 	}
-	if cfg.Discord.APIBase != "https://discord.com/api/v10" || cfg.Log.Format != "text" {
+	if cfg.Discord.APIBase != "https://discord.com/api/v10" || cfg.Log.Format != "text" || DefaultConfig().Discord.HTTPTimeoutSeconds != 20 {
 		t.Fatalf("defaults lost: %+v", cfg)
 	}
 }
@@ -49,6 +49,8 @@ func TestConfigErrorsNameTheProblem(t *testing.T) {
 		{"", map[string]string{"AFTERGLOW_DISCORD_AGE_RESTRICTED": "maybe"}, []string{"AFTERGLOW_DISCORD_AGE_RESTRICTED"}},
 		{"", map[string]string{"AFTERGLOW_DISCORD_API_BASE": "ftp://x"}, []string{"discord.api_base"}},
 		{"", map[string]string{"AFTERGLOW_DISCORD_GUILD_ID": "abc"}, []string{"discord.guild_id"}},
+		{"", map[string]string{"AFTERGLOW_DISCORD_HTTP_TIMEOUT_SECONDS": "0"}, []string{"discord.http_timeout_seconds", "at least 1"}},
+		{"", map[string]string{"AFTERGLOW_DISCORD_HTTP_TIMEOUT_SECONDS": "soon"}, []string{"AFTERGLOW_DISCORD_HTTP_TIMEOUT_SECONDS"}},
 	}
 	for _, c := range cases {
 		_, err := LoadConfig(c.path, envFrom(c.env))
