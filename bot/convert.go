@@ -2,6 +2,9 @@ package bot
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 
@@ -211,14 +214,37 @@ func callbackBody(resp *discordgo.InteractionResponse) any {
 	return body
 }
 
-// respond sends the interaction callback; autocomplete results go as callbackBody says.
+// respond posts an interaction callback straight over HTTP. Callbacks carry their own
+// token and are outside Discord's rate limits, so they skip discordgo's rate limiter, whose
+// buckets are keyed by URL and would keep one entry for every interaction ever answered.
 func (b *Bot) respond(i *discordgo.Interaction, resp *discordgo.InteractionResponse) error {
-	if resp.Type != discordgo.InteractionApplicationCommandAutocompleteResult {
-		return b.callbacks.InteractionRespond(i, resp)
+	contentType, body := "application/json", []byte(nil)
+	var err error
+	if resp.Data != nil && len(resp.Data.Files) > 0 {
+		contentType, body, err = discordgo.MultipartBodyWithJSON(resp, resp.Data.Files)
+	} else {
+		body, err = json.Marshal(callbackBody(resp))
 	}
-	endpoint := discordgo.EndpointInteractionResponse(i.ID, i.Token)
-	_, err := b.callbacks.RequestWithBucketID(http.MethodPost, endpoint, callbackBody(resp), endpoint)
-	return err
+	if err != nil {
+		return fmt.Errorf("encode interaction callback: %w", err)
+	}
+	req, err := http.NewRequest(http.MethodPost, discordgo.EndpointInteractionResponse(i.ID, i.Token), bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("interaction callback: %w", err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("User-Agent", b.callbacks.UserAgent)
+	res, err := b.callbacks.Client.Do(req)
+	if err != nil {
+		return fmt.Errorf("interaction callback: %w", err)
+	}
+	defer res.Body.Close()
+	// Discord's error body names the code and the fields at fault, never user text.
+	detail, _ := io.ReadAll(io.LimitReader(res.Body, 512))
+	if res.StatusCode >= 300 {
+		return fmt.Errorf("interaction callback: HTTP %d: %s", res.StatusCode, detail)
+	}
+	return nil
 }
 
 func toEmbeds(es []commands.Embed) []*discordgo.MessageEmbed {

@@ -29,13 +29,13 @@ func (b *Bot) dispatch(ctx context.Context, i *discordgo.Interaction) {
 				b.metrics.interaction(toRequestSafe(i), outcomePanic, time.Since(start))
 			}
 			if !answered && i.Type != discordgo.InteractionApplicationCommandAutocomplete {
-				_ = b.callbacks.InteractionRespond(i, toInteractionResponse(errorAnswer(toRequestSafe(i))))
+				_ = b.respond(i, toInteractionResponse(errorAnswer(toRequestSafe(i))))
 			}
 		}
 	}()
 	if i.Type == discordgo.InteractionPing {
 		answered = true
-		if err := b.callbacks.InteractionRespond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponsePong}); err != nil {
+		if err := b.respond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponsePong}); err != nil {
 			log.Warn("answer ping", "err", err)
 		}
 		return
@@ -82,7 +82,7 @@ func (b *Bot) deferAndFill(i *discordgo.Interaction, req commands.Request, resul
 	if req.Kind == commands.KindComponent || req.Kind == commands.KindModal {
 		ack = &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}
 	}
-	if err := b.callbacks.InteractionRespond(i, ack); err != nil {
+	if err := b.respond(i, ack); err != nil {
 		log.Warn("defer interaction", "err", err)
 		return
 	}
