@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -374,6 +375,20 @@ func (s *Server) dispatch(ctx context.Context, event string, payload any) error 
 		_ = c.writeRaw(fr) // on failure the event waits in the log for a resume
 	}
 	return nil
+}
+
+// DispatchEvent sends any other gateway event (op 0, the session's next sequence number),
+// e.g. GUILD_DELETE with data {"id": ..., "unavailable": false}, to the newest live session,
+// or keeps it for that session's resume. Interactions go through Dispatch, which also
+// records them for their callbacks.
+func (s *Server) DispatchEvent(ctx context.Context, name string, data any) error {
+	switch name {
+	case "":
+		return errors.New("discordtest: DispatchEvent needs an event name")
+	case "INTERACTION_CREATE", "READY", "RESUMED":
+		return fmt.Errorf("discordtest: DispatchEvent %s: the stand-in sends that itself (use Dispatch for interactions)", name)
+	}
+	return s.dispatch(ctx, name, data)
 }
 
 // hasLiveSession reports whether a session exists that can receive (now or on resume) a dispatch.

@@ -466,3 +466,39 @@ func restCode(err error) int {
 	}
 	return 0
 }
+
+func TestDispatchEventReachesTheSessionInOrder(t *testing.T) {
+	t.Parallel()
+	srv := New(t, Options{Token: testToken})
+	ctx := testContext(t)
+	bot := openBot(t, srv)
+	deleted := make(chan *discordgo.GuildDelete, 4)
+	bot.dg.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildDelete) { deleted <- g })
+	receive(t, ctx, bot.readies)
+
+	if err := srv.DispatchEvent(ctx, "GUILD_DELETE", map[string]any{"id": "300000000000000001", "unavailable": false}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.DispatchEvent(ctx, "GUILD_DELETE", map[string]any{"id": "300000000000000002", "unavailable": true}); err != nil {
+		t.Fatal(err)
+	}
+	removed, outage := receive(t, ctx, deleted), receive(t, ctx, deleted)
+	if removed.Guild == nil || removed.ID != "300000000000000001" || removed.Unavailable {
+		t.Fatalf("first GUILD_DELETE: %+v", removed.Guild)
+	}
+	if outage.Guild == nil || outage.ID != "300000000000000002" || !outage.Unavailable {
+		t.Fatalf("second GUILD_DELETE: %+v", outage.Guild)
+	}
+	// The session goes on receiving interactions after them.
+	i := srv.SlashCommand(alice, Where{}, "ping")
+	if err := srv.Dispatch(ctx, i); err != nil {
+		t.Fatal(err)
+	}
+	bot.next(t, ctx, i)
+
+	for _, name := range []string{"", "INTERACTION_CREATE", "READY"} {
+		if err := srv.DispatchEvent(ctx, name, map[string]any{}); err == nil {
+			t.Errorf("DispatchEvent(%q) should be refused", name)
+		}
+	}
+}
