@@ -211,14 +211,16 @@ func (d *delivery) deliver(ctx context.Context, c storage.CheckIn) {
 		// Shutting down mid-send: the next start resends under the same nonce.
 		return
 	}
+	running := ctx
 	// Outcomes are recorded even while shutting down: a sent DM must be marked sent.
 	ctx = context.WithoutCancel(ctx)
 	switch {
 	case err == nil:
-		if err := store.MarkSent(ctx, c.ID, channelID, messageID, late, d.b.clock()); errors.Is(err, storage.ErrNotFound) {
+		err := d.record(running, log, "record delivery", func(ctx context.Context) error {
+			return store.MarkSent(ctx, c.ID, channelID, messageID, late, d.b.clock())
+		})
+		if errors.Is(err, storage.ErrNotFound) {
 			log.Info("check-in was deleted while it was being sent") // its sender or recipient deleted their data
-		} else if err != nil {
-			d.b.storeFailed(log, "record delivery", err)
 		}
 		d.b.metrics.sent(d.b.clock().Sub(planned))
 	case restCode(err) == codeCannotDM:
@@ -236,6 +238,38 @@ func (d *delivery) deliver(ctx context.Context, c storage.CheckIn) {
 	default:
 		log.Error("Discord refused the check-in", "err", err)
 		d.end(ctx, c, storage.StatusFailed, "rejected", true, log)
+	}
+}
+
+// recordRetryFor bounds how long a refused outcome write (database locked past its busy
+// timeout, disk full) is tried again. By then the lease has nearly run out, and the next
+// claim resends under the same nonce, which Discord answers with the message already sent.
+const recordRetryFor = leaseFor / 2
+
+// record runs write until the database takes it, so that a DM that went out is marked sent
+// now rather than after its lease ran out. An attempt runs to its end even while shutting
+// down; between attempts, shutting down (ctx) stops trying: the next start resends under
+// the nonce. It returns the last error; ErrNotFound (the row is gone) is not retried.
+func (d *delivery) record(ctx context.Context, log *slog.Logger, what string, write func(context.Context) error) error {
+	deadline := time.Now().Add(recordRetryFor)
+	wait := d.b.retryBase
+	for {
+		err := write(context.WithoutCancel(ctx))
+		if err == nil || errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		retrying := time.Now().Add(wait).Before(deadline) && ctx.Err() == nil
+		d.b.storeFailed(log, what, err, "retrying", retrying)
+		if !retrying {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+		wait = min(2*wait, 5*time.Second)
 	}
 }
 
