@@ -181,7 +181,9 @@ func (h *harness) waitDMs(user discordtest.User, n int) []discordtest.Message {
 	h.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if msgs := h.botDMs(user); len(msgs) >= n {
+		// Also wait for the loop to go idle, so a check-in's outcome is recorded before a
+		// test clicks on it (a person could never click in that sub-millisecond gap).
+		if msgs := h.botDMs(user); len(msgs) >= n && !h.bot.delivery.busy.Load() {
 			return msgs
 		}
 		if time.Now().After(deadline) {
