@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+	"github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 )
 
 // Sentinel errors; callers test them with errors.Is.
@@ -29,6 +29,7 @@ var (
 	ErrCheckInLimit     = errors.New("daily check-in limit reached")
 	ErrNotPartners      = errors.New("not partners")
 	ErrClosed           = errors.New("the answer window is over")
+	ErrReadOnly         = errors.New("the database file is read-only: afterglow must be able to write to it and to its directory")
 	errKeyLength        = errors.New("the encryption key must be 32 bytes (AES-256)")
 	errMixedCheckIns    = errors.New("check-ins in one call must share sender and recipient")
 	errSelfRelationship = errors.New("sender and recipient are the same person")
@@ -69,6 +70,9 @@ func Open(ctx context.Context, path string, key []byte) (*DB, error) {
 	db := &DB{sql: sqlDB, path: path, crypt: crypt}
 	if err := db.setUp(ctx); err != nil {
 		sqlDB.Close()
+		if isReadOnly(err) {
+			err = ErrReadOnly
+		}
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	return db, nil
@@ -107,7 +111,30 @@ func (db *DB) setUp(ctx context.Context) error {
 	if err := migrate(ctx, db.sql, ms); err != nil {
 		return err
 	}
-	return db.checkKey(ctx) // a new file gets its key check here
+	if err := db.checkKey(ctx); err != nil { // a new file gets its key check here
+		return err
+	}
+	return db.checkWritable(ctx)
+}
+
+// checkWritable writes a row as it is and rolls back. SQLite opens a file it may not write
+// read-only without a word, and every write would fail later, after connecting to Discord.
+func (db *DB) checkWritable(ctx context.Context) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("check the file is writable: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "UPDATE meta SET value = value WHERE key = ?", keyCheckMeta); err != nil {
+		return fmt.Errorf("check the file is writable: %w", err)
+	}
+	return nil
+}
+
+// isReadOnly tells SQLite's "attempt to write a readonly database".
+func isReadOnly(err error) bool {
+	var e sqlite3.Error
+	return errors.As(err, &e) && e.Code == sqlite3.ErrReadonly
 }
 
 // Path is the file the database lives in.

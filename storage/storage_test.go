@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -162,6 +163,27 @@ func TestOpenReportsUnusablePaths(t *testing.T) {
 		if !strings.Contains(err.Error(), path) {
 			t.Errorf("%s: error %q does not name the path", name, err)
 		}
+	}
+}
+
+func TestOpenRefusesReadOnlyFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ro.db")
+	db, err := Open(ctx, path, testKey(1))
+	must(t, err)
+	must(t, db.Close())
+	if os.Geteuid() == 0 {
+		// File modes do not stop root; the immutable attribute does.
+		if out, err := exec.Command("chattr", "+i", path).CombinedOutput(); err != nil {
+			t.Skipf("cannot make the file read-only for root here: chattr +i: %v %s", err, out)
+		}
+		t.Cleanup(func() { _ = exec.Command("chattr", "-i", path).Run() })
+	} else {
+		must(t, os.Chmod(path, 0o444))
+	}
+	_, err = Open(ctx, path, testKey(1))
+	if !errors.Is(err, ErrReadOnly) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Open of a read-only file: %v, want ErrReadOnly naming the path", err)
 	}
 }
 
