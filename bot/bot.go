@@ -123,12 +123,16 @@ func (b *Bot) checkInsScheduled() {
 }
 
 // storeFailed logs a failed database operation of the bot at error level and counts it.
-// A cancelled context (shutting down) is not the database's failure and is not counted.
+// A cancelled context (shutting down) is not the database's failure: it is not counted,
+// and logged at debug level only, so that a clean stop leaves no errors in the log.
 func (b *Bot) storeFailed(log *slog.Logger, msg string, err error, attrs ...any) {
-	if !errors.Is(err, context.Canceled) {
-		b.metrics.databaseFailed()
+	attrs = append([]any{"err", err}, attrs...)
+	if errors.Is(err, context.Canceled) {
+		log.Debug(msg, attrs...)
+		return
 	}
-	log.Error(msg, append([]any{"err", err}, attrs...)...)
+	b.metrics.databaseFailed()
+	log.Error(msg, attrs...)
 }
 
 func (b *Bot) newSession(rt http.RoundTripper) (*discordgo.Session, error) {

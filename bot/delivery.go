@@ -154,6 +154,9 @@ func (d *delivery) deliverAll(ctx context.Context, batch []storage.CheckIn) {
 		}()
 	}
 	for _, c := range batch {
+		if ctx.Err() != nil {
+			break // shutting down: the next start releases the rest of the batch's leases
+		}
 		jobs <- c
 	}
 	close(jobs)
