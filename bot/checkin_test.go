@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -190,5 +191,52 @@ func TestRemovedPartnerIsNeverDMed(t *testing.T) {
 	h.reply(h.srv.SlashCommand(alice, guild, "aftercare"))
 	if n := len(h.botDMs(bob)); n != 1 {
 		t.Fatalf("bob got %d DMs after leaving; only the invitation is allowed", n)
+	}
+}
+
+func TestQuietHoursHoldACheckInUntilTheyEnd(t *testing.T) {
+	h := newHarness(t)
+	h.linkPartners(alice, bob)
+	// Bob's quiet hours cover the next hour of the harness clock, in his own time zone.
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	local := h.clock.Now().In(berlin)
+	from, to := local.Add(-time.Hour), local.Add(time.Hour)
+	quiet := fmt.Sprintf("%02d:%02d-%02d:%02d", from.Hour(), from.Minute(), to.Hour(), to.Minute())
+	set := h.reply(h.srv.SlashCommand(bob, dm, "settings", dt.StringOption("timezone", "Europe/Berlin"), dt.StringOption("quiet_hours", quiet)))
+	if !strings.Contains(set.Content, "Saved") {
+		t.Fatalf("settings: %+v", set)
+	}
+	h.reply(h.srv.SlashCommand(alice, guild, "checkin", dt.SubCommand("send", dt.UserOption("partner", bob))))
+	h.waitIdle()
+	if n := len(h.botDMs(bob)); n != 1 {
+		t.Fatalf("bob got %d DMs during quiet hours; only the invitation is allowed", n)
+	}
+	h.clock.Advance(61 * time.Minute)
+	h.bot.delivery.Wake()
+	msgs := h.waitDMs(bob, 2)
+	if strings.Contains(strings.ToLower(msgs[1].Embeds[0].Description), "late") {
+		t.Fatal("waiting out quiet hours is not lateness")
+	}
+}
+
+func TestSelfCheckIn(t *testing.T) {
+	h := newHarness(t)
+	cb := h.reply(h.srv.SlashCommand(alice, dm, "checkin", dt.SubCommand("send", dt.UserOption("partner", alice), dt.StringOption("in", "30m"))))
+	if !strings.Contains(cb.Content, "yourself") {
+		t.Fatalf("confirmation: %q", cb.Content)
+	}
+	h.clock.Advance(31 * time.Minute)
+	h.bot.delivery.Wake()
+	msg := h.waitDMs(alice, 1)[0]
+	if !strings.Contains(msg.Embeds[0].Description, "for yourself") || customIDWith(msg.MessageContent, "ci1:stop:") != "" {
+		t.Fatalf("self check-in DM: %+v", msg.MessageContent)
+	}
+	good := customIDWith(msg.MessageContent, "ci1:answer:")
+	up := h.invoke(h.srv.Click(alice, dm, &msg, good))
+	if up.Type != dt.CallbackUpdate || !strings.Contains(up.Embeds[1].Description, "checking in with yourself") {
+		t.Fatalf("self answer: %+v", up.MessageContent)
+	}
+	if n := len(h.botDMs(alice)); n != 1 {
+		t.Fatalf("a self check-in relays nothing; alice has %d DMs", n)
 	}
 }

@@ -192,3 +192,22 @@ func (h *harness) waitDMs(user discordtest.User, n int) []discordtest.Message {
 		time.Sleep(2 * time.Millisecond) // polls the stand-in's record; no schedule depends on it
 	}
 }
+
+// waitIdle waits until nothing is due on the bot's clock and the delivery loop sleeps.
+func (h *harness) waitIdle() {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		next, ok, err := h.store.NextDue(context.Background())
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if (!ok || next.After(h.now())) && !h.bot.delivery.busy.Load() {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatal("delivery did not go idle")
+		}
+		time.Sleep(time.Millisecond) // polls the loop's state; no schedule depends on it
+	}
+}
