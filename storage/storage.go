@@ -29,7 +29,7 @@ var (
 	ErrCheckInLimit     = errors.New("daily check-in limit reached")
 	ErrNotPartners      = errors.New("not partners")
 	ErrClosed           = errors.New("the answer window is over")
-	ErrReadOnly         = errors.New("the database file is read-only: afterglow must be able to write to it and to its directory")
+	ErrReadOnly         = errors.New("the database is read-only: afterglow must be able to write to the file, to its -wal and -shm files, and to their directory")
 	errKeyLength        = errors.New("the encryption key must be 32 bytes (AES-256)")
 	errMixedCheckIns    = errors.New("check-ins in one call must share sender and recipient")
 	errSelfRelationship = errors.New("sender and recipient are the same person")
