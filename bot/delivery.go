@@ -31,7 +31,7 @@ const (
 	idleRecheck   = time.Hour // wake at least this often even with nothing due
 	dmRatePerSec  = 48        // below Discord's global 50/s
 	prefetchAhead = 30 * time.Second
-	prefetchMax   = 200
+	prefetchMax   = 30 * dmRatePerSec // as many channels as the lookahead has send slots for
 	unknownChanel = 10003
 )
 
@@ -142,14 +142,18 @@ func (d *delivery) sleep(ctx context.Context, wait time.Duration) {
 
 // deliverAll sends a batch with a few workers; the pacer hands out send slots in order.
 func (d *delivery) deliverAll(ctx context.Context, batch []storage.CheckIn) {
-	jobs := make(chan storage.CheckIn)
+	type job struct {
+		c    storage.CheckIn
+		slot time.Time // its send slot, reserved in due order
+	}
+	jobs := make(chan job)
 	var wg sync.WaitGroup
 	for range min(workers, len(batch)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for c := range jobs {
-				d.deliver(ctx, c)
+			for j := range jobs {
+				d.deliver(ctx, j.c, j.slot)
 			}
 		}()
 	}
@@ -157,7 +161,7 @@ func (d *delivery) deliverAll(ctx context.Context, batch []storage.CheckIn) {
 		if ctx.Err() != nil {
 			break // shutting down: the next start releases the rest of the batch's leases
 		}
-		jobs <- c
+		jobs <- job{c, d.b.pacer.Reserve()}
 	}
 	close(jobs)
 	wg.Wait()
@@ -165,7 +169,7 @@ func (d *delivery) deliverAll(ctx context.Context, batch []storage.CheckIn) {
 
 // deliver takes one claimed check-in to an outcome: sent, rescheduled, or ended (and the
 // sender told where they should be).
-func (d *delivery) deliver(ctx context.Context, c storage.CheckIn) {
+func (d *delivery) deliver(ctx context.Context, c storage.CheckIn, slot time.Time) {
 	log := d.log.With("checkin", c.ID)
 	store := d.b.store
 	now := d.b.clock()
@@ -209,7 +213,7 @@ func (d *delivery) deliver(ctx context.Context, c storage.CheckIn) {
 		d.retry(ctx, c, log)
 		return
 	}
-	channelID, messageID, err := d.send(ctx, c, msg)
+	channelID, messageID, err := d.send(ctx, c, msg, slot)
 	if err != nil && ctx.Err() != nil {
 		// Shutting down mid-send: the next start resends under the same nonce.
 		return
@@ -335,10 +339,15 @@ func (d *delivery) end(ctx context.Context, c storage.CheckIn, status storage.Ch
 // send posts the DM with a nonce derived from the check-in id and enforce_nonce, so that a
 // resend after a crash returns the first message instead of posting a second one.
 // discordgo's MessageSend has no nonce field, hence the raw request.
-func (d *delivery) send(ctx context.Context, c storage.CheckIn, msg commands.Message) (string, string, error) {
+func (d *delivery) send(ctx context.Context, c storage.CheckIn, msg commands.Message, slot time.Time) (string, string, error) {
+	cached := d.b.hasDMChannel(c.RecipientID)
 	channelID, err := d.b.dmChannelRaw(ctx, c.RecipientID)
 	if err != nil {
 		return "", "", err
+	}
+	if !cached {
+		// Opening the channel took a paced request of its own; the message needs another slot.
+		slot = d.b.pacer.Reserve()
 	}
 	body := map[string]any{
 		"embeds":           toEmbeds(msg.Embeds),
@@ -350,7 +359,7 @@ func (d *delivery) send(ctx context.Context, c storage.CheckIn, msg commands.Mes
 	if msg.Content != "" {
 		body["content"] = msg.Content
 	}
-	if err := d.b.pacer.Wait(ctx); err != nil {
+	if err := waitUntil(ctx, slot); err != nil {
 		return "", "", err
 	}
 	endpoint := discordgo.EndpointChannelMessages(channelID)

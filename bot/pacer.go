@@ -19,23 +19,31 @@ func newPacer(perSecond int) *pacer {
 }
 
 // Wait blocks until the caller's slot, or until ctx ends.
-func (p *pacer) Wait(ctx context.Context) error {
+func (p *pacer) Wait(ctx context.Context) error { return waitUntil(ctx, p.Reserve()) }
+
+// Reserve hands out the next send slot without waiting for it: the delivery loop reserves
+// slots in due order as it hands check-ins to its workers, so they send in that order.
+func (p *pacer) Reserve() time.Time {
 	p.mu.Lock()
-	now := time.Now()
+	defer p.mu.Unlock()
 	slot := p.next
-	if slot.Before(now) {
+	if now := time.Now(); slot.Before(now) {
 		slot = now
 	}
 	p.next = slot.Add(p.interval)
-	p.mu.Unlock()
-	d := time.Until(slot)
+	return slot
+}
+
+// waitUntil blocks until t, or until ctx ends.
+func waitUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
 	if d <= 0 {
 		return ctx.Err()
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
 	select {
-	case <-t.C:
+	case <-timer.C:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
