@@ -178,3 +178,14 @@ func TestServerSetup(t *testing.T) {
 		t.Fatalf("about: %+v", r)
 	}
 }
+
+func TestExportTooLargeForDiscordIsRefusedKindly(t *testing.T) {
+	f := newFixture(t)
+	f.do(t, sub(alice, "checkin", "send", map[string]string{"partner": alice.ID, "note": strings.Repeat("n", 300)}))
+	defer func(old int) { maxAttachment = old }(maxAttachment)
+	maxAttachment = 200
+	r := f.do(t, click(alice, routeExport))
+	if len(r.Files) != 0 || !r.Ephemeral || !strings.Contains(r.Content, "larger than Discord lets me attach") {
+		t.Fatalf("oversized export: %+v", r)
+	}
+}

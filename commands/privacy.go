@@ -13,10 +13,11 @@ const (
 	routeDelete        = "pv1:delete"
 	routeDeleteConfirm = "pv1:confirm"
 	routeDeleteKeep    = "pv1:keep"
-
-	// maxAttachment stays under Discord's smallest upload limit for bots.
-	maxAttachment = 8 << 20
 )
+
+// maxAttachment stays under Discord's smallest upload limit for bots. A variable only so
+// that a test can reach it without writing megabytes.
+var maxAttachment = 8 << 20
 
 type privacy struct{ Deps }
 
