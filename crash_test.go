@@ -28,7 +28,7 @@ func seedCheckIns(t *testing.T, dbPath string, pairs, perPair int) []string {
 	now := time.Now().UTC()
 	recipients := make([]string, pairs)
 	for p := range pairs {
-		sender, recipient := fmt.Sprintf("3%017d", p), fmt.Sprintf("4%017d", p)
+		sender, recipient := seededSender(p), seededRecipient(p)
 		recipients[p] = recipient
 		inv, err := db.CreateInvitation(ctx, sender, recipient, now, time.Hour, 5)
 		if err != nil {
@@ -40,7 +40,7 @@ func seedCheckIns(t *testing.T, dbPath string, pairs, perPair int) []string {
 	}
 	for range perPair {
 		for p := range pairs {
-			c := storage.CheckIn{SenderID: fmt.Sprintf("3%017d", p), RecipientID: recipients[p], DueAt: now}
+			c := storage.CheckIn{SenderID: seededSender(p), RecipientID: recipients[p], DueAt: now}
 			if _, err := db.ScheduleCheckIns(ctx, []storage.CheckIn{c}, now, perPair); err != nil {
 				t.Fatal(err)
 			}
@@ -48,6 +48,10 @@ func seedCheckIns(t *testing.T, dbPath string, pairs, perPair int) []string {
 	}
 	return recipients
 }
+
+// seededSender and seededRecipient are the two users of seeded pair p.
+func seededSender(p int) string    { return fmt.Sprintf("3%017d", p) }
+func seededRecipient(p int) string { return fmt.Sprintf("4%017d", p) }
 
 // checkInDMs counts, over all recipients, the check-in messages the stand-in created and
 // the distinct nonces among them.
@@ -121,7 +125,7 @@ func TestBinaryKilledRepeatedlyDeliversEachCheckInOnce(t *testing.T) {
 	}
 	defer db.Close()
 	for p := range pairs {
-		cs, err := db.CheckInsFrom(context.Background(), fmt.Sprintf("3%017d", p), time.Time{})
+		cs, err := db.CheckInsFrom(context.Background(), seededSender(p), time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -71,7 +71,15 @@ func (s *syncBuffer) String() string {
 // startBinary runs afterglow in its own directory against the stand-in.
 func startBinary(t testing.TB, srv *dt.Server, dir string, env ...string) *process {
 	t.Helper()
-	cmd := exec.Command(binary, "run")
+	return startWrapped(t, srv, dir, nil, env...)
+}
+
+// startWrapped is startBinary under a wrapper command (e.g. unshare) that execs
+// afterglow in place, so that the process signalled and killed is afterglow itself.
+func startWrapped(t testing.TB, srv *dt.Server, dir string, wrapper []string, env ...string) *process {
+	t.Helper()
+	args := append(append([]string(nil), wrapper...), binary, "run")
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
 		"AFTERGLOW_DISCORD_TOKEN="+e2eToken,
