@@ -121,7 +121,7 @@ func setup(ctx context.Context, configPath string, getenv func(string) (string, 
 		if errors.Is(err, storage.ErrWrongKey) {
 			return nil, nil, nil, fmt.Errorf("database %s cannot be opened with the key from %s: wrong key", cfg.Storage.Path, source)
 		}
-		return nil, nil, nil, fmt.Errorf("open database %s: %w", cfg.Storage.Path, err)
+		return nil, nil, nil, err // storage names the database and what went wrong
 	}
 	b, err := bot.New(bot.Options{Config: cfg, Store: store, Content: lib, Log: log, Version: version})
 	if err != nil {
