@@ -19,24 +19,13 @@ import (
 func seedCheckIns(t *testing.T, dbPath string, pairs, perPair int) []string {
 	t.Helper()
 	ctx := context.Background()
-	key, _ := hex.DecodeString(e2eKey)
-	db, err := storage.Open(ctx, dbPath, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openE2EDB(t, dbPath)
 	defer db.Close()
 	now := time.Now().UTC()
 	recipients := make([]string, pairs)
 	for p := range pairs {
-		sender, recipient := seededSender(p), seededRecipient(p)
-		recipients[p] = recipient
-		inv, err := db.CreateInvitation(ctx, sender, recipient, now, time.Hour, 5)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.AcceptInvitation(ctx, inv.ID, recipient, now); err != nil {
-			t.Fatal(err)
-		}
+		recipients[p] = seededRecipient(p)
+		linkPair(t, db, seededSender(p), recipients[p], now)
 	}
 	for range perPair {
 		for p := range pairs {
@@ -47,6 +36,31 @@ func seedCheckIns(t *testing.T, dbPath string, pairs, perPair int) []string {
 		}
 	}
 	return recipients
+}
+
+// openE2EDB opens a binary test's database, beside the running binary or after it, with
+// the tests' key.
+func openE2EDB(tb testing.TB, path string) *storage.DB {
+	tb.Helper()
+	key, _ := hex.DecodeString(e2eKey)
+	db, err := storage.Open(context.Background(), path, key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return db
+}
+
+// linkPair makes two users partners the way the bot does: an invitation, accepted.
+func linkPair(tb testing.TB, db *storage.DB, inviter, invitee string, now time.Time) {
+	tb.Helper()
+	ctx := context.Background()
+	inv, err := db.CreateInvitation(ctx, inviter, invitee, now, time.Hour, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := db.AcceptInvitation(ctx, inv.ID, invitee, now); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 // seededSender and seededRecipient are the two users of seeded pair p.
@@ -118,11 +132,7 @@ func TestBinaryKilledRepeatedlyDeliversEachCheckInOnce(t *testing.T) {
 			t.Fatalf("recipient %s got %d messages, want %d", r, got, perPair)
 		}
 	}
-	key, _ := hex.DecodeString(e2eKey)
-	db, err := storage.Open(context.Background(), filepath.Join(dir, "afterglow.db"), key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openE2EDB(t, filepath.Join(dir, "afterglow.db"))
 	defer db.Close()
 	for p := range pairs {
 		cs, err := db.CheckInsFrom(context.Background(), seededSender(p), time.Time{})

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -105,11 +104,7 @@ func TestBinaryCheckInFlowKeepsUserTextOutOfTheLog(t *testing.T) {
 		}
 	}
 	// Answer only once the bot has recorded the DM as sent (a person is never faster).
-	key, _ := hex.DecodeString(e2eKey)
-	db, err := storage.Open(ctx, filepath.Join(dir, "afterglow.db"), key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openE2EDB(t, filepath.Join(dir, "afterglow.db"))
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		cs, err := db.CheckInsFrom(ctx, alice.ID, time.Time{})
 		if err == nil && len(cs) == 1 && cs[0].Status == storage.StatusSent {

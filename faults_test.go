@@ -9,7 +9,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -143,7 +142,7 @@ func (r *faultRig) waitDMs(p *process, n int) {
 // knows. The database is read beside the running bot, as WAL allows.
 func (r *faultRig) waitSettled(p *process, want int, within time.Duration) {
 	r.t.Helper()
-	db := openRigDB(r.t, r.dbPath())
+	db := openE2EDB(r.t, r.dbPath())
 	defer db.Close()
 	eventually(r.t, within, p, fmt.Sprintf("%d check-ins with their outcome recorded", want), func() bool {
 		cs := r.checkIns(db)
@@ -168,15 +167,6 @@ func stopCleanly(t *testing.T, p *process) {
 	}
 }
 
-func openRigDB(t *testing.T, path string) *storage.DB {
-	t.Helper()
-	key, _ := hex.DecodeString(e2eKey)
-	db, err := storage.Open(context.Background(), path, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
 
 // checkIns lists every check-in of the seeded pairs.
 func (r *faultRig) checkIns(db *storage.DB) []storage.CheckIn {
@@ -210,7 +200,7 @@ func (r *faultRig) verify(p *process) map[int64]storage.CheckIn {
 			t.Fatalf("a DM went to %s, who has no accepted link", u)
 		}
 	}
-	db := openRigDB(t, r.dbPath())
+	db := openE2EDB(t, r.dbPath())
 	defer db.Close()
 	byID := map[int64]storage.CheckIn{}
 	for i := range r.pairs {
@@ -492,7 +482,7 @@ func TestFaultKillDuringSchedulingAndDelivery(t *testing.T) {
 	}
 	stopScheduling()
 
-	db := openRigDB(t, r.dbPath())
+	db := openE2EDB(t, r.dbPath())
 	total := len(r.checkIns(db))
 	db.Close()
 	p = r.start()
@@ -608,7 +598,7 @@ func TestFaultDatabaseLocked(t *testing.T) {
 	other.Close()
 
 	// Nothing of the failed writes is there; the same requests now succeed.
-	db := openRigDB(t, r.dbPath())
+	db := openE2EDB(t, r.dbPath())
 	us, err := db.UserSettings(ctx, seededSender(0))
 	n := len(r.checkIns(db))
 	db.Close()
@@ -685,7 +675,7 @@ func TestFaultDatabaseReadOnly(t *testing.T) {
 	}
 	t.Log(last)
 	undo()
-	db := openRigDB(t, r.dbPath())
+	db := openE2EDB(t, r.dbPath())
 	defer db.Close()
 	for _, c := range r.checkIns(db) {
 		if c.Status != storage.StatusPending {
@@ -767,7 +757,7 @@ func TestFaultDatabaseDiskFull(t *testing.T) {
 	r.waitSettled(p, pairs*perPair+2, 20*time.Second)
 	stopCleanly(t, p)
 	r.verify(p)
-	db := openRigDB(t, r.dbPath())
+	db := openE2EDB(t, r.dbPath())
 	defer db.Close()
 	if us, err := db.UserSettings(ctx, seededSender(0)); err != nil || us.TimeZone == "Europe/Berlin" {
 		t.Fatalf("the settings refused while the disk was full were saved: %q %v", us.TimeZone, err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,20 +18,10 @@ import (
 func seedPending(b *testing.B, dbPath string, n int) {
 	b.Helper()
 	ctx := context.Background()
-	key, _ := hex.DecodeString(e2eKey)
-	db, err := storage.Open(ctx, dbPath, key)
-	if err != nil {
-		b.Fatal(err)
-	}
+	db := openE2EDB(b, dbPath)
 	defer db.Close()
 	now := time.Now().UTC()
-	inv, err := db.CreateInvitation(ctx, "800000000000000001", "800000000000000002", now, time.Hour, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := db.AcceptInvitation(ctx, inv.ID, "800000000000000002", now); err != nil {
-		b.Fatal(err)
-	}
+	linkPair(b, db, "800000000000000001", "800000000000000002", now)
 	const batch = 100_000
 	for done := 0; done < n; done += batch {
 		cs := make([]storage.CheckIn, min(batch, n-done))
