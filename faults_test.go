@@ -167,7 +167,6 @@ func stopCleanly(t *testing.T, p *process) {
 	}
 }
 
-
 // checkIns lists every check-in of the seeded pairs.
 func (r *faultRig) checkIns(db *storage.DB) []storage.CheckIn {
 	r.t.Helper()
