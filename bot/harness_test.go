@@ -93,7 +93,12 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 // start runs a bot over the harness's database until the test ends or stop is called.
 func (h *harness) start(cfg Config) {
 	h.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// A bound so a stuck test ends; benchmarks deliver for minutes, so theirs is longer.
+	runFor := 2 * time.Minute
+	if _, bench := h.t.(*testing.B); bench {
+		runFor = 30 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), runFor)
 	store, err := storage.Open(ctx, h.dbPath, make([]byte, 32))
 	if err != nil {
 		h.t.Fatal(err)
