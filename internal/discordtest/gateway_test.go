@@ -467,7 +467,7 @@ func restCode(err error) int {
 	return 0
 }
 
-func TestDispatchEventReachesTheSessionInOrder(t *testing.T) {
+func TestDispatchEventReachesTheSession(t *testing.T) {
 	t.Parallel()
 	srv := New(t, Options{Token: testToken})
 	ctx := testContext(t)
@@ -483,6 +483,11 @@ func TestDispatchEventReachesTheSessionInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	removed, outage := receive(t, ctx, deleted), receive(t, ctx, deleted)
+	// discordgo runs each handler in its own goroutine, so the two may arrive either way
+	// round; the stand-in's order is what the sequence numbers fix, not the handlers'.
+	if removed.Guild != nil && removed.ID == "300000000000000002" {
+		removed, outage = outage, removed
+	}
 	if removed.Guild == nil || removed.ID != "300000000000000001" || removed.Unavailable {
 		t.Fatalf("first GUILD_DELETE: %+v", removed.Guild)
 	}
