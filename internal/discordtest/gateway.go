@@ -231,17 +231,26 @@ func (s *Server) tokenMatches(token string) bool {
 	return token != "" && (s.opts.Token == "" || token == s.opts.Token)
 }
 
+// decodeAuthenticated decodes an IDENTIFY or RESUME payload into d and checks the token it
+// carries, closing the connection with Discord's code when either fails.
+func (s *Server) decodeAuthenticated(c *gwConn, raw json.RawMessage, d any, token *string) bool {
+	if err := json.Unmarshal(raw, d); err != nil {
+		c.closeWith(closeDecodeError, "Decode error")
+		return false
+	}
+	if !s.tokenMatches(*token) {
+		c.closeWith(closeAuthFailed, "Authentication failed.")
+		return false
+	}
+	return true
+}
+
 func (s *Server) identify(c *gwConn, raw json.RawMessage) bool {
 	var d struct {
 		Token   string `json:"token"`
 		Intents int64  `json:"intents"`
 	}
-	if err := json.Unmarshal(raw, &d); err != nil {
-		c.closeWith(closeDecodeError, "Decode error")
-		return false
-	}
-	if !s.tokenMatches(d.Token) {
-		c.closeWith(closeAuthFailed, "Authentication failed.")
+	if !s.decodeAuthenticated(c, raw, &d, &d.Token) {
 		return false
 	}
 	if d.Intents&privilegedIntents != 0 {
@@ -309,12 +318,7 @@ func (s *Server) resume(c *gwConn, raw json.RawMessage) bool {
 		SessionID string `json:"session_id"`
 		Seq       int64  `json:"seq"`
 	}
-	if err := json.Unmarshal(raw, &d); err != nil {
-		c.closeWith(closeDecodeError, "Decode error")
-		return false
-	}
-	if !s.tokenMatches(d.Token) {
-		c.closeWith(closeAuthFailed, "Authentication failed.")
+	if !s.decodeAuthenticated(c, raw, &d, &d.Token) {
 		return false
 	}
 	g := &s.gw
