@@ -1,10 +1,13 @@
 package bot
 
 import (
+	"context"
+	"encoding/json"
 	"sort"
 	"testing"
 	"time"
 
+	"github.com/afterglow-bot/afterglow/commands"
 	dt "github.com/afterglow-bot/afterglow/internal/discordtest"
 )
 
@@ -25,4 +28,22 @@ func BenchmarkInteractionRoundTrip(b *testing.B) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+}
+
+// BenchmarkCallbackEncoding measures turning /aftercare's answer into the JSON body of its
+// interaction callback: the bot's last step before the wire.
+func BenchmarkCallbackEncoding(b *testing.B) {
+	h := newHarness(b)
+	req := commands.Request{Kind: commands.KindCommand, InteractionID: "1", GuildID: dt.DefaultGuildID, ChannelID: dt.DefaultChannelID,
+		Caller: commands.User{ID: alice.ID, Name: alice.Username}, Command: "aftercare", Options: map[string]string{"topic": "drop"}}
+	resp := h.bot.Router().Handle(context.Background(), req)
+	if len(resp.Embeds) != 1 {
+		b.Fatalf("no topic: %+v", resp)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if body, err := json.Marshal(callbackBody(toInteractionResponse(resp))); err != nil || len(body) < 1000 {
+			b.Fatal(err, len(body))
+		}
+	}
 }

@@ -56,7 +56,7 @@ type Callback struct {
 	MessageContent
 	Choices []Choice       // type 8
 	Modal   *Modal         // type 9
-	Data    map[string]any // the callback's data object as sent; nil if none
+	Data    map[string]any // the callback's data object as sent, numbers as json.Number; nil if none
 	Raw     []byte         // the JSON body (payload_json for multipart)
 	Files   []File         // files uploaded with the callback, or with the reply and its edits in a merged view
 	At      time.Time      // server clock
@@ -76,6 +76,18 @@ func (c Callback) Message() *Message {
 	return &m
 }
 
+// callbackPayload is what the stand-in keeps of an interaction response, decoded in one
+// pass after the checker has vetted the body.
+type callbackPayload struct {
+	Type int `json:"type"`
+	Data struct {
+		messagePayload
+		Choices  []Choice `json:"choices"`   // autocomplete
+		CustomID string   `json:"custom_id"` // modal
+		Title    string   `json:"title"`     // modal
+	} `json:"data"`
+}
+
 func (s *Server) interactionCallback(c *call) reply {
 	id, token := c.parts[1], c.parts[2]
 	where := c.where()
@@ -84,13 +96,10 @@ func (s *Server) interactionCallback(c *call) reply {
 		s.violate(where, err.Error())
 		return apiError(http.StatusBadRequest, 50035, "Invalid Form Body")
 	}
-	var body struct {
-		Type int             `json:"type"`
-		Data json.RawMessage `json:"data"`
-	}
-	if res, valid := decodeJSON(js, &body); !valid {
+	obj, err := decodeObject(js)
+	if err != nil {
 		s.violate(where, "body is not a JSON object")
-		return res
+		return invalidJSON()
 	}
 
 	s.mu.Lock()
@@ -116,27 +125,29 @@ func (s *Server) interactionCallback(c *call) reply {
 		s.violate(where, refusal)
 		return apiError(http.StatusNotFound, 10062, "Unknown interaction")
 	}
-	problems := checkCallback(js, len(files), itype)
-	if itype == InteractionModalSubmit && !fromMessage && (body.Type == CallbackDeferredUpdate || body.Type == CallbackUpdate) {
-		problems = append(problems, fmt.Sprintf("type: %d updates a message, but this modal was not opened from one", body.Type))
+	problems := checkCallbackObject(obj, len(files), itype)
+	var p callbackPayload
+	if len(problems) == 0 {
+		if err := json.Unmarshal(js, &p); err != nil { // a type the checker let through
+			problems = append(problems, err.Error())
+		}
+	}
+	if itype == InteractionModalSubmit && !fromMessage && (p.Type == CallbackDeferredUpdate || p.Type == CallbackUpdate) {
+		problems = append(problems, fmt.Sprintf("type: %d updates a message, but this modal was not opened from one", p.Type))
 	}
 	if len(problems) > 0 {
 		s.violate(where, problems...)
 		return formError(problems)
 	}
 
-	cb := Callback{InteractionID: id, Type: body.Type, Raw: js, Files: files, At: s.now()}
-	if len(body.Data) > 0 && string(body.Data) != "null" {
-		_ = json.Unmarshal(body.Data, &cb.Data)
-	}
+	cb := Callback{InteractionID: id, Type: p.Type, Raw: js, Files: files, At: s.now()}
+	cb.Data, _ = obj["data"].(map[string]any)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st.callback != nil { // a concurrent callback won
 		return apiError(http.StatusBadRequest, 40060, "Interaction has already been acknowledged.")
 	}
-	if err := s.applyCallbackLocked(st, &cb, body.Data, files); err != nil {
-		return apiError(http.StatusBadRequest, 50035, "Invalid Form Body")
-	}
+	s.applyCallbackLocked(st, &cb, p, files)
 	st.callback = &cb
 	s.callbacks = append(s.callbacks, cb)
 	return noContent
@@ -144,7 +155,7 @@ func (s *Server) interactionCallback(c *call) reply {
 
 // applyCallbackLocked makes a checked callback visible: a reply, an updated message, a
 // modal. Needs s.mu.
-func (s *Server) applyCallbackLocked(st *interactionState, cb *Callback, data json.RawMessage, files []File) error {
+func (s *Server) applyCallbackLocked(st *interactionState, cb *Callback, p callbackPayload, files []File) {
 	switch cb.Type {
 	case CallbackMessage, CallbackDeferredMessage:
 		m := &Message{ID: s.newID(), ChannelID: st.channel, Author: s.BotUser(), Timestamp: s.now(), Interaction: s.metadata(st)}
@@ -152,16 +163,10 @@ func (s *Server) applyCallbackLocked(st *interactionState, cb *Callback, data js
 			m.Type = 20
 		}
 		if cb.Type == CallbackMessage {
-			if err := m.applyEdit(data); err != nil {
-				return err
-			}
+			m.apply(p.Data.messagePayload)
 			s.attachFiles(m, files)
 		} else {
-			var d struct {
-				Flags int `json:"flags"`
-			}
-			_ = json.Unmarshal(data, &d)
-			m.Flags = d.Flags&FlagEphemeral | FlagLoading
+			m.Flags = p.Data.Flags.Value&FlagEphemeral | FlagLoading
 			st.deferred = true
 		}
 		s.storeMessageLocked(m)
@@ -169,24 +174,15 @@ func (s *Server) applyCallbackLocked(st *interactionState, cb *Callback, data js
 	case CallbackDeferredUpdate, CallbackUpdate:
 		m := s.sourceMessageLocked(st)
 		if cb.Type == CallbackUpdate {
-			s.editLocked(m, data, files)
+			s.editLocked(m, p.Data.messagePayload, files)
 		} else {
 			st.deferred = true
 		}
 		st.reply = m
 	case CallbackAutocomplete:
-		var d struct {
-			Choices []Choice `json:"choices"`
-		}
-		if err := json.Unmarshal(data, &d); err != nil {
-			return err
-		}
-		cb.Choices = nonNil(d.Choices)
+		cb.Choices = nonNil(p.Data.Choices)
 	case CallbackModal:
-		var m Modal
-		if err := json.Unmarshal(data, &m); err != nil {
-			return err
-		}
+		m := Modal{CustomID: p.Data.CustomID, Title: p.Data.Title, Components: p.Data.Components.Value}
 		cb.Modal = &m
 		s.modals[m.CustomID] = m
 	}
@@ -194,7 +190,6 @@ func (s *Server) applyCallbackLocked(st *interactionState, cb *Callback, data js
 		m := *st.reply
 		cb.MessageContent, cb.message = m.MessageContent, &m
 	}
-	return nil
 }
 
 // sourceMessageLocked is the stored message a component sits on, stored now if the server
@@ -268,7 +263,7 @@ func (s *Server) getWebhookMessage(c *call) reply {
 }
 
 func (s *Server) editWebhookMessage(c *call) reply {
-	js, files, res, valid := s.readMessagePayload(c, false)
+	p, files, res, valid := s.readMessagePayload(c, false)
 	if !valid {
 		return res
 	}
@@ -278,7 +273,7 @@ func (s *Server) editWebhookMessage(c *call) reply {
 	if !found {
 		return res
 	}
-	s.editLocked(m, js, files)
+	s.editLocked(m, p, files)
 	if m == st.reply {
 		st.deferred = false
 		st.edits++
@@ -300,7 +295,7 @@ func (s *Server) deleteWebhookMessage(c *call) reply {
 // followup creates a follow-up message; the first one after a deferred reply fills that
 // reply instead, as Discord does.
 func (s *Server) followup(c *call) reply {
-	js, files, res, valid := s.readMessagePayload(c, true)
+	p, files, res, valid := s.readMessagePayload(c, true)
 	if !valid {
 		return res
 	}
@@ -316,13 +311,10 @@ func (s *Server) followup(c *call) reply {
 	var m *Message
 	if st.deferred && st.callback.Type == CallbackDeferredMessage {
 		m = st.reply
-		s.editLocked(m, js, files)
+		s.editLocked(m, p, files)
 		st.edits++
 	} else {
-		created, err := s.messageFromPayload(st.channel, js, files)
-		if err != nil {
-			return apiError(http.StatusBadRequest, 50035, "Invalid Form Body")
-		}
+		created := s.messageFromPayload(st.channel, p, files)
 		created.Interaction = s.metadata(st)
 		created.Type = 19
 		s.storeMessageLocked(created)

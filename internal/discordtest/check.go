@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"maps"
+	"io"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -113,6 +114,11 @@ func checkMessage(payload []byte, files int) []string {
 	if err != nil {
 		return []string{"body: not a JSON object"}
 	}
+	return checkMessageObject(m, files)
+}
+
+// checkMessageObject checks a decoded message payload (decodeObject).
+func checkMessageObject(m map[string]any, files int) []string {
 	c := &checker{}
 	c.unknownFields(m, "", messageFields)
 	c.messageBody(m, "", files)
@@ -134,12 +140,7 @@ func checkMessage(payload []byte, files int) []string {
 	return c.problems
 }
 
-// isEmptyMessage reports a create payload with nothing to show (Discord's 50006).
-func isEmptyMessage(payload []byte, files int) bool {
-	m, err := decodeObject(payload)
-	return err == nil && emptyBody(m, files)
-}
-
+// emptyBody reports a decoded create payload with nothing to show (Discord's 50006).
 func emptyBody(m map[string]any, files int) bool {
 	content, _ := m["content"].(string)
 	filled := func(key string) bool {
@@ -165,6 +166,11 @@ func checkCallback(payload []byte, files, interactionType int) []string {
 	if err != nil {
 		return []string{"body: not a JSON object"}
 	}
+	return checkCallbackObject(m, files, interactionType)
+}
+
+// checkCallbackObject checks a decoded interaction response (decodeObject).
+func checkCallbackObject(m map[string]any, files, interactionType int) []string {
 	c := &checker{}
 	c.unknownFields(m, "", []string{"type", "data"})
 	typ, given := c.integer(m, "", "type")
@@ -224,6 +230,8 @@ func (c *checker) add(path, format string, args ...any) {
 	c.problems = append(c.problems, strings.TrimPrefix(path, ".")+": "+fmt.Sprintf(format, args...))
 }
 
+// decodeObject decodes a JSON object with its numbers kept exact, as the checker needs
+// them; anything after the object is an error, as it is to Discord.
 func decodeObject(payload []byte) (map[string]any, error) {
 	d := json.NewDecoder(bytes.NewReader(payload))
 	d.UseNumber()
@@ -233,6 +241,9 @@ func decodeObject(payload []byte) (map[string]any, error) {
 	}
 	if m == nil {
 		return nil, fmt.Errorf("null body")
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return nil, fmt.Errorf("data after the JSON object")
 	}
 	return m, nil
 }
@@ -244,13 +255,18 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
-func index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
+func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
 func (c *checker) unknownFields(m map[string]any, path string, known []string) {
-	for _, k := range slices.Sorted(maps.Keys(m)) {
+	var unknown []string
+	for k := range m {
 		if !slices.Contains(known, k) {
-			c.add(join(path, k), "unknown field; Discord ignores it")
+			unknown = append(unknown, k)
 		}
+	}
+	slices.Sort(unknown) // problems in a stable order
+	for _, k := range unknown {
+		c.add(join(path, k), "unknown field; Discord ignores it")
 	}
 }
 

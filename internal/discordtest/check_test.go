@@ -208,3 +208,20 @@ func TestCheckCommandsFindsBrokenDefinitions(t *testing.T) {
 		})
 	}
 }
+
+// Discord refuses a body with anything after its JSON object; so must the checkers.
+func TestCheckersRefuseDataAfterTheObject(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{
+		`{"content":"hi","allowed_mentions":{"parse":[]}} {}`,
+		`{"content":"hi","allowed_mentions":{"parse":[]}}]`,
+		`null`,
+	} {
+		if p := CheckMessage([]byte(body)); len(p) != 1 || p[0] != "body: not a JSON object" {
+			t.Errorf("%s: %q", body, p)
+		}
+	}
+	if p := CheckMessage([]byte(`{"content":"hi","allowed_mentions":{"parse":[]}}` + "\n")); len(p) != 0 {
+		t.Errorf("a trailing newline: %q", p)
+	}
+}

@@ -167,47 +167,49 @@ func walkComponents(cs []Component, f func(Component)) {
 	}
 }
 
-// applyEdit overwrites the fields present in a message payload, as Discord's PATCH does.
-func (m *MessageContent) applyEdit(payload []byte) error {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &fields); err != nil {
-		return err
-	}
-	set := func(key string, dst any) error {
-		raw, present := fields[key]
-		if !present {
-			return nil
-		}
-		if bytes.Equal(raw, []byte("null")) {
-			raw = nil
-		}
-		// Decode into a fresh value so a replaced slice never aliases the old one.
-		switch d := dst.(type) {
-		case *string:
-			*d = ""
-		case *int:
-			*d = 0
-		case *[]Embed:
-			*d = nil
-		case *[]Component:
-			*d = nil
-		case *[]Attachment:
-			*d = nil
-		}
-		if raw == nil {
-			return nil
-		}
-		if err := json.Unmarshal(raw, dst); err != nil {
-			return fmt.Errorf("field %s: %w", key, err)
-		}
-		return nil
-	}
-	for key, dst := range map[string]any{"content": &m.Content, "embeds": &m.Embeds, "components": &m.Components, "flags": &m.Flags} {
-		if err := set(key, dst); err != nil {
+// sent is a payload field that remembers whether it was in the payload, so an edit
+// changes only the fields it names, and null clears one, as Discord's PATCH does.
+type sent[T any] struct {
+	Set   bool
+	Value T
+}
+
+func (f *sent[T]) UnmarshalJSON(b []byte) error {
+	var v T // fresh, so a replaced slice never aliases the old one
+	if !bytes.Equal(b, []byte("null")) {
+		if err := json.Unmarshal(b, &v); err != nil {
 			return err
 		}
 	}
+	f.Set, f.Value = true, v
 	return nil
+}
+
+// messagePayload is what the stand-in keeps of a message create or edit payload, decoded
+// in one pass after the checker has vetted the payload.
+type messagePayload struct {
+	Content      sent[string]      `json:"content"`
+	Embeds       sent[[]Embed]     `json:"embeds"`
+	Components   sent[[]Component] `json:"components"`
+	Flags        sent[int]         `json:"flags"`
+	Nonce        json.RawMessage   `json:"nonce"`
+	EnforceNonce bool              `json:"enforce_nonce"`
+}
+
+// apply overwrites the fields the payload holds.
+func (m *MessageContent) apply(p messagePayload) {
+	if p.Content.Set {
+		m.Content = p.Content.Value
+	}
+	if p.Embeds.Set {
+		m.Embeds = p.Embeds.Value
+	}
+	if p.Components.Set {
+		m.Components = p.Components.Value
+	}
+	if p.Flags.Set {
+		m.Flags = p.Flags.Value
+	}
 }
 
 // Message is a message as Discord stores it, in its latest known state.
@@ -464,38 +466,43 @@ func (s *Server) attachFiles(m *Message, files []File) {
 	m.Files = append(slices.Clip(m.Files), files...) // never write into a snapshot's array
 }
 
-// messageFromPayload builds a new message from a create payload; the payload has been checked.
-func (s *Server) messageFromPayload(channelID string, payload []byte, files []File) (*Message, error) {
+// messageFromPayload builds a new message from a checked create payload.
+func (s *Server) messageFromPayload(channelID string, p messagePayload, files []File) *Message {
 	m := &Message{ID: s.newID(), ChannelID: channelID, Author: s.BotUser(), Timestamp: s.now()}
-	if err := m.applyEdit(payload); err != nil {
-		return nil, err
-	}
+	m.apply(p)
 	s.attachFiles(m, files)
-	return m, nil
+	return m
 }
 
 // readMessagePayload parses and checks a message payload; a refused one is recorded and
-// answered with Discord's error.
-func (s *Server) readMessagePayload(c *call, create bool) ([]byte, []File, reply, bool) {
+// answered with Discord's error. The body is decoded twice: generically for the checker,
+// which must see every field as sent, then into messagePayload.
+func (s *Server) readMessagePayload(c *call, create bool) (messagePayload, []File, reply, bool) {
 	where := c.where()
 	js, files, err := c.payload()
 	if err != nil {
 		s.violate(where, err.Error())
-		return nil, nil, apiError(http.StatusBadRequest, 50035, "Invalid Form Body"), false
+		return messagePayload{}, nil, apiError(http.StatusBadRequest, 50035, "Invalid Form Body"), false
 	}
-	if res, valid := decodeJSON(js, new(map[string]any)); !valid {
+	obj, err := decodeObject(js)
+	if err != nil {
 		s.violate(where, "body is not a JSON object")
-		return nil, nil, res, false
+		return messagePayload{}, nil, invalidJSON(), false
 	}
-	if problems := checkMessage(js, len(files)); len(problems) > 0 {
+	if problems := checkMessageObject(obj, len(files)); len(problems) > 0 {
 		s.violate(where, problems...)
-		return nil, nil, formError(problems), false
+		return messagePayload{}, nil, formError(problems), false
 	}
-	if create && isEmptyMessage(js, len(files)) {
+	if create && emptyBody(obj, len(files)) {
 		s.violate(where, "empty message: no content, embeds, components or files")
-		return nil, nil, apiError(http.StatusBadRequest, 50006, "Cannot send an empty message"), false
+		return messagePayload{}, nil, apiError(http.StatusBadRequest, 50006, "Cannot send an empty message"), false
 	}
-	return js, files, reply{}, true
+	var p messagePayload
+	if err := json.Unmarshal(js, &p); err != nil { // a type the checker let through
+		s.violate(where, err.Error())
+		return messagePayload{}, nil, apiError(http.StatusBadRequest, 50035, "Invalid Form Body"), false
+	}
+	return p, files, reply{}, true
 }
 
 func (s *Server) createMessage(c *call) reply {
@@ -506,16 +513,11 @@ func (s *Server) createMessage(c *call) reply {
 	if !known {
 		return apiError(http.StatusNotFound, 10003, "Unknown Channel")
 	}
-	js, files, res, valid := s.readMessagePayload(c, true)
+	p, files, res, valid := s.readMessagePayload(c, true)
 	if !valid {
 		return res
 	}
-	var meta struct {
-		Nonce        json.RawMessage `json:"nonce"`
-		EnforceNonce bool            `json:"enforce_nonce"`
-	}
-	_ = json.Unmarshal(js, &meta)
-	nonce := nonceString(meta.Nonce)
+	nonce := nonceString(p.Nonce)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -523,19 +525,16 @@ func (s *Server) createMessage(c *call) reply {
 		return apiError(http.StatusForbidden, 50007, "Cannot send messages to this user")
 	}
 	now := s.now()
-	if nonce != "" && meta.EnforceNonce {
+	if nonce != "" && p.EnforceNonce {
 		if use, seen := ch.nonces[nonce]; seen && now.Sub(use.at) < nonceWindow {
 			return ok(s.messages[use.messageID].json(s.opts.AppID))
 		}
 	}
-	m, err := s.messageFromPayload(channelID, js, files)
-	if err != nil {
-		return apiError(http.StatusBadRequest, 50035, "Invalid Form Body")
-	}
+	m := s.messageFromPayload(channelID, p, files)
 	m.Nonce = nonce
 	s.storeMessageLocked(m)
 	s.created++
-	if nonce != "" && meta.EnforceNonce {
+	if nonce != "" && p.EnforceNonce {
 		if ch.nonces == nil {
 			ch.nonces = map[string]nonceUse{}
 		}
@@ -580,7 +579,7 @@ func (s *Server) getMessage(c *call) reply {
 }
 
 func (s *Server) editMessage(c *call) reply {
-	js, files, res, valid := s.readMessagePayload(c, false)
+	p, files, res, valid := s.readMessagePayload(c, false)
 	if !valid {
 		return res
 	}
@@ -593,14 +592,14 @@ func (s *Server) editMessage(c *call) reply {
 	if m.Author.ID != s.opts.BotUserID {
 		return apiError(http.StatusForbidden, 50005, "Cannot edit a message authored by another user")
 	}
-	s.editLocked(m, js, files)
+	s.editLocked(m, p, files)
 	return ok(m.json(s.opts.AppID))
 }
 
 // editLocked applies a checked edit payload to a stored message; needs s.mu.
-func (s *Server) editLocked(m *Message, js []byte, files []File) {
+func (s *Server) editLocked(m *Message, p messagePayload, files []File) {
 	edited := *m
-	_ = edited.applyEdit(js) // the payload has been checked
+	edited.apply(p)
 	// An edit cannot make a message ephemeral or public, and it ends "thinking".
 	edited.Flags = edited.Flags&^(FlagEphemeral|FlagLoading) | m.Flags&FlagEphemeral
 	s.attachFiles(&edited, files)

@@ -424,7 +424,12 @@ func (c *call) payload() ([]byte, []File, error) {
 // decodeJSON reads a JSON object body; a bad body is answered like Discord does (50109).
 func decodeJSON(body []byte, v any) (reply, bool) {
 	if err := json.Unmarshal(body, v); err != nil {
-		return apiError(http.StatusBadRequest, 50109, "The request body contains invalid JSON."), false
+		return invalidJSON(), false
 	}
 	return reply{}, true
+}
+
+// invalidJSON is Discord's answer to a body that is not JSON, or not the JSON it expects.
+func invalidJSON() reply {
+	return apiError(http.StatusBadRequest, 50109, "The request body contains invalid JSON.")
 }

@@ -99,6 +99,22 @@ func TestDMsMessagesAndClosedDMs(t *testing.T) {
 		t.Fatalf("edited %+v, stored %+v", edited, stored)
 	}
 
+	// An edit changes only the fields it names, and null clears one.
+	route := discordgo.EndpointChannelMessage(ch.ID, sent.ID)
+	quiet := map[string]any{"parse": []string{}}
+	if _, err := dg.RequestWithBucketID(http.MethodPatch, route, map[string]any{"embeds": []map[string]any{{"title": "Later"}}, "allowed_mentions": quiet}, route); err != nil {
+		t.Fatal(err)
+	}
+	if stored, _ = srv.Message(sent.ID); stored.Content != content || len(stored.Embeds) != 1 || stored.Embeds[0].Title != "Later" {
+		t.Fatalf("after an edit naming only embeds: %+v", stored.MessageContent)
+	}
+	if _, err := dg.RequestWithBucketID(http.MethodPatch, route, map[string]any{"content": nil, "allowed_mentions": quiet}, route); err != nil {
+		t.Fatal(err)
+	}
+	if stored, _ = srv.Message(sent.ID); stored.Content != "" || len(stored.Embeds) != 1 {
+		t.Fatalf("after an edit setting content to null: %+v", stored.MessageContent)
+	}
+
 	// Closed DMs: the channel opens, the message is refused with 50007.
 	srv.CloseDMs(bob.ID)
 	bobCh, err := dg.UserChannelCreate(bob.ID)
