@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -109,8 +110,58 @@ func validQuietHours(start, end int) bool {
 
 func guildResourcesAAD(guildID string) string { return "guild_settings.resources:" + guildID }
 
+// guildCache keeps servers' settings in memory: every /aftercare reads them, and only
+// this process writes them (one instance runs per database). gen counts writes, so a read
+// that raced a write never caches what the write replaced.
+type guildCache struct {
+	mu  sync.Mutex
+	gen uint64
+	m   map[string]GuildSettings
+}
+
+// guildCacheSize bounds the cache; past it the cache starts over, which costs a query each.
+const guildCacheSize = 1024
+
+func (c *guildCache) get(guildID string) (GuildSettings, uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	g, ok := c.m[guildID]
+	return g, c.gen, ok
+}
+
+func (c *guildCache) put(g GuildSettings, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	if c.m == nil || len(c.m) >= guildCacheSize {
+		c.m = make(map[string]GuildSettings)
+	}
+	c.m[g.GuildID] = g
+}
+
+func (c *guildCache) forget(guildID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	delete(c.m, guildID)
+}
+
 // GuildSettings returns a server's settings, or the defaults when none were saved.
 func (db *DB) GuildSettings(ctx context.Context, guildID string) (GuildSettings, error) {
+	g, gen, ok := db.guilds.get(guildID)
+	if ok {
+		return g, nil
+	}
+	g, err := db.readGuildSettings(ctx, guildID)
+	if err == nil {
+		db.guilds.put(g, gen)
+	}
+	return g, err
+}
+
+func (db *DB) readGuildSettings(ctx context.Context, guildID string) (GuildSettings, error) {
 	g := GuildSettings{GuildID: guildID}
 	var resources []byte
 	var checkInsOff, public int
@@ -134,6 +185,7 @@ func (db *DB) SaveGuildSettings(ctx context.Context, g GuildSettings) error {
 	if g.GuildID == "" {
 		return errors.New("save guild settings: no guild id")
 	}
+	defer db.guilds.forget(g.GuildID) // also after a failed write, whose outcome may be unknown
 	_, err := db.sql.ExecContext(ctx, `INSERT INTO guild_settings (guild_id, resources, checkins_off, public_aftercare)
 		VALUES (?, ?, ?, ?)
 		ON CONFLICT (guild_id) DO UPDATE SET resources = excluded.resources, checkins_off = excluded.checkins_off,
@@ -147,6 +199,7 @@ func (db *DB) SaveGuildSettings(ctx context.Context, g GuildSettings) error {
 
 // DeleteGuild forgets a server's settings.
 func (db *DB) DeleteGuild(ctx context.Context, guildID string) error {
+	defer db.guilds.forget(guildID)
 	if _, err := db.sql.ExecContext(ctx, "DELETE FROM guild_settings WHERE guild_id = ?", guildID); err != nil {
 		return fmt.Errorf("delete guild settings: %w", err)
 	}

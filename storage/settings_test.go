@@ -2,7 +2,9 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 )
@@ -62,7 +64,13 @@ func TestGuildSettings(t *testing.T) {
 		t.Fatalf("overwritten = %+v", got)
 	}
 	must(t, db.SaveGuildSettings(ctx, GuildSettings{GuildID: guild, Resources: "x"}))
+	if got, _ := db.GuildSettings(ctx, guild); got.Resources != "x" {
+		t.Fatalf("saved again = %+v", got)
+	}
 	must(t, db.DeleteGuild(ctx, guild))
+	if got, _ := db.GuildSettings(ctx, guild); got != (GuildSettings{GuildID: guild}) {
+		t.Fatalf("after DeleteGuild = %+v", got)
+	}
 	var n int
 	must(t, db.sql.QueryRow("SELECT count(*) FROM guild_settings").Scan(&n))
 	if n != 0 {
@@ -96,5 +104,39 @@ func TestPlans(t *testing.T) {
 	}
 	if err := db.SavePlan(ctx, Plan{}); err == nil {
 		t.Fatal("saved a plan without a user id")
+	}
+}
+
+// Settings are cached in memory; a read racing a write must never leave the cache holding
+// what the write replaced.
+func TestGuildSettingsCacheNeverKeepsAReplacedValue(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := db.GuildSettings(ctx, guild); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	defer wg.Wait()
+	defer close(stop)
+	for round := range 300 {
+		want := GuildSettings{GuildID: guild, Resources: fmt.Sprint("round ", round)}
+		must(t, db.SaveGuildSettings(ctx, want))
+		time.Sleep(50 * time.Microsecond) // let a read that raced the write finish
+		if got, _ := db.GuildSettings(ctx, guild); got != want {
+			t.Fatalf("round %d: read %+v after saving %+v", round, got, want)
+		}
 	}
 }

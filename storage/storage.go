@@ -37,9 +37,10 @@ var (
 
 // DB is an open Afterglow database. It is safe for concurrent use.
 type DB struct {
-	sql   *sql.DB
-	path  string
-	crypt *sealer
+	sql    *sql.DB
+	path   string
+	crypt  *sealer
+	guilds guildCache
 }
 
 // querier is what both *sql.DB and *sql.Tx offer, so read helpers work inside and outside transactions.
