@@ -175,6 +175,31 @@ func TestSlowHandlerIsDeferredThenFilled(t *testing.T) {
 	}
 }
 
+// A slow click answered with a private reply gets a follow-up (with its file), and the
+// clicked message stays as it was.
+func TestSlowClickWithAPrivateReplyGetsAFollowUp(t *testing.T) {
+	h := newHarness(t)
+	shown := h.reply(h.srv.SlashCommand(alice, guild, "aftercare", dt.StringOption("topic", "massage")))
+	h.bot.deferAfter = 20 * time.Millisecond
+	h.bot.handler = handlerFunc(func(ctx context.Context, req commands.Request) commands.Response {
+		time.Sleep(100 * time.Millisecond)
+		return commands.Response{Type: commands.Reply, Ephemeral: true, Content: "Here it is.",
+			Files: []commands.File{{Name: "notes.json", ContentType: "application/json", Data: []byte(`{"a":1}`)}}}
+	})
+	click := h.srv.Click(alice, guild, shown.Message(), "ac1:home")
+	after := h.reply(click)
+	if first, _ := h.srv.WaitCallback(h.ctx, click.ID); first.Type != dt.CallbackDeferredUpdate {
+		t.Fatalf("slow click: type %d", first.Type)
+	}
+	if after.Text() != shown.Text() {
+		t.Fatalf("the clicked message changed: %q", after.Text())
+	}
+	fs := h.srv.Followups(click.ID)
+	if len(fs) != 1 || fs[0].Content != "Here it is." || !fs[0].Ephemeral() || len(fs[0].Files) != 1 || string(fs[0].Files[0].Data) != `{"a":1}` {
+		t.Fatalf("follow-ups: %+v", fs)
+	}
+}
+
 func TestUnhandledInteractionTypeGetsAnAnswer(t *testing.T) {
 	h := newHarness(t)
 	i := h.srv.SlashCommand(alice, guild, "aftercare")

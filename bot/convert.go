@@ -140,151 +140,70 @@ func optionText(o *discordgo.ApplicationCommandInteractionDataOption) string {
 	return ""
 }
 
-// noMentions is sent with every message: user text may hold mentions, and none may ping.
-func noMentions() *discordgo.MessageAllowedMentions {
-	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
-}
-
-// toInteractionResponse converts a handler's answer into Discord's callback payload.
-func toInteractionResponse(r commands.Response) *discordgo.InteractionResponse {
+// toCallback converts a handler's answer into an interaction callback and its files.
+func toCallback(r commands.Response) (callbackJSON, []*discordgo.File) {
 	switch r.Type {
 	case commands.Choices:
-		choices := make([]*discordgo.ApplicationCommandOptionChoice, 0, len(r.Choices))
+		choices := make([]choiceJSON, 0, len(r.Choices))
 		for _, c := range r.Choices {
-			choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: c.Name, Value: c.Value})
+			choices = append(choices, choiceJSON{Name: c.Name, Value: c.Value})
 		}
-		return &discordgo.InteractionResponse{
-			Type: discordgo.InteractionApplicationCommandAutocompleteResult,
-			Data: &discordgo.InteractionResponseData{Choices: choices},
-		}
+		return callbackJSON{Type: discordgo.InteractionApplicationCommandAutocompleteResult, Data: &choicesJSON{Choices: choices}}, nil
 	case commands.ShowModal:
-		m := r.Modal
-		rows := make([]discordgo.MessageComponent, 0, len(m.Inputs))
-		for _, in := range m.Inputs {
-			style := discordgo.TextInputShort
-			if in.Paragraph {
-				style = discordgo.TextInputParagraph
-			}
-			rows = append(rows, discordgo.ActionsRow{Components: []discordgo.MessageComponent{discordgo.TextInput{
-				CustomID: in.CustomID, Label: in.Label, Style: style, Required: in.Required,
-				MaxLength: in.MaxLength, Placeholder: in.Placeholder, Value: in.Value,
-			}}})
-		}
-		return &discordgo.InteractionResponse{
-			Type: discordgo.InteractionResponseModal,
-			Data: &discordgo.InteractionResponseData{CustomID: m.CustomID, Title: m.Title, Components: rows},
-		}
+		return callbackJSON{Type: discordgo.InteractionResponseModal, Data: toModal(r.Modal)}, nil
 	}
-	data := &discordgo.InteractionResponseData{
-		Content:         r.Content,
-		Embeds:          toEmbeds(r.Embeds),
-		Components:      toComponents(r.Components),
-		AllowedMentions: noMentions(),
-	}
-	data.Files = toFiles(r.Files)
+	data := toMessage(r.Content, r.Embeds, r.Components)
 	typ := discordgo.InteractionResponseChannelMessageWithSource
 	if r.Type == commands.Update {
 		typ = discordgo.InteractionResponseUpdateMessage
 	} else if r.Ephemeral {
 		data.Flags = discordgo.MessageFlagsEphemeral
 	}
-	return &discordgo.InteractionResponse{Type: typ, Data: data}
-}
-
-// autocompleteResult is the callback body of autocomplete results. discordgo's own type
-// drops an empty choices list (omitempty), but the list must be there: empty is how
-// "no results" is said.
-type autocompleteResult struct {
-	Type discordgo.InteractionResponseType `json:"type"`
-	Data struct {
-		Choices []*discordgo.ApplicationCommandOptionChoice `json:"choices"`
-	} `json:"data"`
-}
-
-// callbackBody is the JSON body that answers an interaction with resp (files go beside it).
-func callbackBody(resp *discordgo.InteractionResponse) any {
-	if resp.Type != discordgo.InteractionApplicationCommandAutocompleteResult {
-		return resp
-	}
-	body := autocompleteResult{Type: resp.Type}
-	body.Data.Choices = []*discordgo.ApplicationCommandOptionChoice{}
-	if resp.Data != nil {
-		body.Data.Choices = append(body.Data.Choices, resp.Data.Choices...)
-	}
-	return body
+	return callbackJSON{Type: typ, Data: data}, toFiles(r.Files)
 }
 
 // respond posts an interaction callback straight over HTTP. Callbacks carry their own
 // token and are outside Discord's rate limits, so they skip discordgo's rate limiter, whose
 // buckets are keyed by URL and would keep one entry for every interaction ever answered.
-func (b *Bot) respond(i *discordgo.Interaction, resp *discordgo.InteractionResponse) error {
-	contentType, body := "application/json", []byte(nil)
-	var err error
-	if resp.Data != nil && len(resp.Data.Files) > 0 {
-		contentType, body, err = discordgo.MultipartBodyWithJSON(resp, resp.Data.Files)
-	} else {
-		body, err = json.Marshal(callbackBody(resp))
-	}
-	if err != nil {
-		return fmt.Errorf("encode interaction callback: %w", err)
-	}
-	req, err := http.NewRequest(http.MethodPost, discordgo.EndpointInteractionResponse(i.ID, i.Token), bytes.NewReader(body))
+func (b *Bot) respond(i *discordgo.Interaction, cb callbackJSON, files []*discordgo.File) error {
+	_, err := b.interactionRequest(http.MethodPost, discordgo.EndpointInteractionResponse(i.ID, i.Token), cb, files)
 	if err != nil {
 		return fmt.Errorf("interaction callback: %w", err)
+	}
+	return nil
+}
+
+// interactionRequest sends a request authorised by an interaction's token (its callback,
+// the edit of its reply, a follow-up) over plain HTTP, for the reason respond gives, and
+// returns the response body.
+func (b *Bot) interactionRequest(method, url string, body any, files []*discordgo.File) ([]byte, error) {
+	contentType, payload := "application/json", []byte(nil)
+	var err error
+	if len(files) > 0 {
+		contentType, payload, err = discordgo.MultipartBodyWithJSON(body, files)
+	} else {
+		payload, err = json.Marshal(body)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	req, err := http.NewRequest(method, url, bytes.NewReader(payload))
+	if err != nil {
+		return nil, err
 	}
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("User-Agent", b.callbacks.UserAgent)
 	res, err := b.callbacks.Client.Do(req)
 	if err != nil {
-		return fmt.Errorf("interaction callback: %w", err)
+		return nil, err
 	}
 	defer res.Body.Close()
-	// Discord's error body names the code and the fields at fault, never user text.
-	detail, _ := io.ReadAll(io.LimitReader(res.Body, 512))
+	reply, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
 	if res.StatusCode >= 300 {
-		return fmt.Errorf("interaction callback: HTTP %d: %s", res.StatusCode, detail)
+		// Discord's error body names the code and the fields at fault, never user text.
+		return nil, fmt.Errorf("HTTP %d: %.512s", res.StatusCode, reply)
 	}
-	return nil
-}
-
-func toEmbeds(es []commands.Embed) []*discordgo.MessageEmbed {
-	out := make([]*discordgo.MessageEmbed, 0, len(es))
-	for _, e := range es {
-		me := &discordgo.MessageEmbed{Title: e.Title, Description: e.Description, Color: e.Color}
-		for _, f := range e.Fields {
-			me.Fields = append(me.Fields, &discordgo.MessageEmbedField{Name: f.Name, Value: f.Value, Inline: f.Inline})
-		}
-		if e.Footer != "" {
-			me.Footer = &discordgo.MessageEmbedFooter{Text: e.Footer}
-		}
-		out = append(out, me)
-	}
-	return out
-}
-
-// toComponents always returns a non-nil slice so that an update clears old components.
-func toComponents(rows []commands.Row) []discordgo.MessageComponent {
-	out := make([]discordgo.MessageComponent, 0, len(rows))
-	for _, row := range rows {
-		var cs []discordgo.MessageComponent
-		if s := row.Select; s != nil {
-			minV, maxV := s.MinValues, s.MaxValues
-			menu := discordgo.SelectMenu{CustomID: s.CustomID, Placeholder: s.Placeholder, MinValues: &minV, MaxValues: maxV}
-			for _, o := range s.Options {
-				menu.Options = append(menu.Options, discordgo.SelectMenuOption{Label: o.Label, Value: o.Value, Description: o.Description, Default: o.Default})
-			}
-			cs = append(cs, menu)
-		}
-		for _, b := range row.Buttons {
-			btn := discordgo.Button{Label: b.Label, Style: discordgo.ButtonStyle(b.Style), CustomID: b.CustomID, Disabled: b.Disabled}
-			if b.Emoji != "" {
-				btn.Emoji = &discordgo.ComponentEmoji{Name: b.Emoji}
-			}
-			cs = append(cs, btn)
-		}
-		out = append(out, discordgo.ActionsRow{Components: cs})
-	}
-	return out
+	return reply, err
 }
 
 func toFiles(fs []commands.File) []*discordgo.File {

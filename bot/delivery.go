@@ -349,16 +349,8 @@ func (d *delivery) send(ctx context.Context, c storage.CheckIn, msg commands.Mes
 		// Opening the channel took a paced request of its own; the message needs another slot.
 		slot = d.b.pacer.Reserve()
 	}
-	body := map[string]any{
-		"embeds":           toEmbeds(msg.Embeds),
-		"components":       toComponents(msg.Components),
-		"allowed_mentions": noMentions(),
-		"nonce":            checkInNonce(c.ID),
-		"enforce_nonce":    true,
-	}
-	if msg.Content != "" {
-		body["content"] = msg.Content
-	}
+	body := toMessage(msg.Content, msg.Embeds, msg.Components)
+	body.Nonce, body.EnforceNonce = checkInNonce(c.ID), true
 	if err := waitUntil(ctx, slot); err != nil {
 		return "", "", err
 	}

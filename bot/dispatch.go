@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime/debug"
 	"time"
 
@@ -29,13 +30,14 @@ func (b *Bot) dispatch(ctx context.Context, i *discordgo.Interaction) {
 				b.metrics.interaction(toRequestSafe(i), outcomePanic, time.Since(start))
 			}
 			if !answered && i.Type != discordgo.InteractionApplicationCommandAutocomplete {
-				_ = b.respond(i, toInteractionResponse(errorAnswer(toRequestSafe(i))))
+				cb, _ := toCallback(errorAnswer(toRequestSafe(i)))
+				_ = b.respond(i, cb, nil)
 			}
 		}
 	}()
 	if i.Type == discordgo.InteractionPing {
 		answered = true
-		if err := b.respond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponsePong}); err != nil {
+		if err := b.respond(i, callbackJSON{Type: discordgo.InteractionResponsePong}, nil); err != nil {
 			log.Warn("answer ping", "err", err)
 		}
 		return
@@ -67,7 +69,8 @@ func (b *Bot) dispatch(ctx context.Context, i *discordgo.Interaction) {
 		return
 	}
 	answered = true
-	if err := b.respond(i, toInteractionResponse(resp)); err != nil {
+	cb, files := toCallback(resp)
+	if err := b.respond(i, cb, files); err != nil {
 		log.Warn("send interaction callback", "err", err, "after", time.Since(start))
 	}
 }
@@ -77,12 +80,12 @@ func (b *Bot) dispatch(ctx context.Context, i *discordgo.Interaction) {
 func (b *Bot) deferAndFill(i *discordgo.Interaction, req commands.Request, result <-chan commands.Response, log interface {
 	Warn(string, ...any)
 }) {
-	ack := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
-		Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}}
+	ack := callbackJSON{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+		Data: &deferJSON{Flags: discordgo.MessageFlagsEphemeral}}
 	if req.Kind == commands.KindComponent || req.Kind == commands.KindModal {
-		ack = &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}
+		ack = callbackJSON{Type: discordgo.InteractionResponseDeferredMessageUpdate}
 	}
-	if err := b.respond(i, ack); err != nil {
+	if err := b.respond(i, ack, nil); err != nil {
 		log.Warn("defer interaction", "err", err)
 		return
 	}
@@ -92,22 +95,18 @@ func (b *Bot) deferAndFill(i *discordgo.Interaction, req commands.Request, resul
 		log.Warn("handler answered a deferred interaction with a modal or choices")
 		resp = commands.Response{Type: commands.Reply, Ephemeral: true, Content: "Sorry, that took too long. Please try again."}
 	}
+	msg := toMessage(resp.Content, resp.Embeds, resp.Components)
 	if ack.Type == discordgo.InteractionResponseDeferredMessageUpdate && resp.Type == commands.Reply {
 		// A private reply to a click: a follow-up, so the clicked message stays as it was.
-		params := &discordgo.WebhookParams{Content: resp.Content, Embeds: toEmbeds(resp.Embeds),
-			Components: toComponents(resp.Components), AllowedMentions: noMentions(), Files: toFiles(resp.Files)}
 		if resp.Ephemeral {
-			params.Flags = discordgo.MessageFlagsEphemeral
+			msg.Flags = discordgo.MessageFlagsEphemeral
 		}
-		if _, err := b.callbacks.FollowupMessageCreate(i, true, params); err != nil {
+		if _, err := b.interactionRequest(http.MethodPost, discordgo.EndpointFollowupMessage(i.AppID, i.Token)+"?wait=true", msg, toFiles(resp.Files)); err != nil {
 			log.Warn("send follow-up", "err", err)
 		}
 		return
 	}
-	embeds, rows := toEmbeds(resp.Embeds), toComponents(resp.Components)
-	edit := &discordgo.WebhookEdit{Content: &resp.Content, Embeds: &embeds, Components: &rows,
-		AllowedMentions: noMentions(), Files: toFiles(resp.Files)}
-	if _, err := b.callbacks.InteractionResponseEdit(i, edit); err != nil {
+	if _, err := b.interactionRequest(http.MethodPatch, discordgo.EndpointInteractionResponseActions(i.AppID, i.Token), msg, toFiles(resp.Files)); err != nil {
 		log.Warn("fill deferred interaction", "err", err)
 	}
 }

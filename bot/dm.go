@@ -35,12 +35,8 @@ func (b *Bot) SendDM(ctx context.Context, userID string, msg commands.Message) e
 	if err := b.pacer.Wait(ctx); err != nil {
 		return err
 	}
-	_, err = b.dms.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
-		Content:         msg.Content,
-		Embeds:          toEmbeds(msg.Embeds),
-		Components:      toComponents(msg.Components),
-		AllowedMentions: noMentions(),
-	}, discordgo.WithContext(ctx))
+	endpoint := discordgo.EndpointChannelMessages(channelID)
+	_, err = b.dms.RequestWithBucketID(http.MethodPost, endpoint, toMessage(msg.Content, msg.Embeds, msg.Components), endpoint, discordgo.WithContext(ctx))
 	if restCode(err) == unknownChanel {
 		b.forgetDMChannel(userID)
 	}

@@ -42,7 +42,8 @@ func BenchmarkCallbackEncoding(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if body, err := json.Marshal(callbackBody(toInteractionResponse(resp))); err != nil || len(body) < 1000 {
+		cb, _ := toCallback(resp)
+		if body, err := json.Marshal(cb); err != nil || len(body) < 1000 {
 			b.Fatal(err, len(body))
 		}
 	}

@@ -284,7 +284,8 @@ func checkConversion(t *testing.T, i *discordgo.Interaction) {
 			t.Errorf("caller %q, want the user %q", req.Caller.ID, i.User.ID)
 		}
 	}
-	body, err := json.Marshal(callbackBody(toInteractionResponse(errorAnswer(req))))
+	cb, _ := toCallback(errorAnswer(req))
+	body, err := json.Marshal(cb)
 	if err != nil {
 		t.Fatalf("marshal an error reply: %v", err)
 	}
