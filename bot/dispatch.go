@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -43,60 +44,105 @@ func (b *Bot) dispatch(ctx context.Context, i *discordgo.Interaction) {
 		return
 	}
 	req := toRequest(i)
-	result := make(chan commands.Response, 1)
 	handled = true
-	go func() {
-		began := time.Now()
-		resp, outcome := b.handle(ctx, req, log)
-		// Counted before the answer goes out, so whoever sees the answer sees the count.
-		b.metrics.interaction(req, outcome, time.Since(began))
-		if outcome == outcomeOK && isAnswer(req, resp) {
-			b.metrics.answered()
-		}
-		result <- resp
-	}()
-
-	var resp commands.Response
-	select {
-	case resp = <-result:
-	case <-time.After(b.deferAfter):
-		if req.Kind == commands.KindAutocomplete {
-			resp = <-result // autocomplete cannot be deferred; a late answer is dropped by Discord
-			break
-		}
-		answered = true
-		b.deferAndFill(i, req, result, log)
-		return
+	// The handler runs right here, which spares a hand-over between goroutines on every
+	// interaction; a timer acknowledges a slow one meanwhile.
+	d := b.startDeferral(i, req, log)
+	defer d.stop() // only matters on a panic: the timer must not fire after we are gone
+	began := time.Now()
+	resp, outcome := b.handle(ctx, req, log)
+	// Counted before the answer goes out, so whoever sees the answer sees the count.
+	b.metrics.interaction(req, outcome, time.Since(began))
+	if outcome == outcomeOK && isAnswer(req, resp) {
+		b.metrics.answered()
 	}
 	answered = true
+	if acked, ok := d.stop(); acked {
+		if ok {
+			b.fill(i, d.ack.Type, resp, log)
+		}
+		return
+	}
 	cb, files := toCallback(resp)
 	if err := b.respond(i, cb, files); err != nil {
 		log.Warn("send interaction callback", "err", err, "after", time.Since(start))
 	}
 }
 
-// deferAndFill acknowledges a slow interaction (so the user never sees "did not respond"),
-// then replaces the placeholder with the handler's answer when it comes.
-func (b *Bot) deferAndFill(i *discordgo.Interaction, req commands.Request, result <-chan commands.Response, log interface {
-	Warn(string, ...any)
-}) {
-	ack := callbackJSON{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+// deferral acknowledges an interaction whose handler is still running after deferAfter,
+// so the user never sees "did not respond"; the answer then fills the placeholder.
+type deferral struct {
+	timer *time.Timer // nil: this interaction cannot be deferred
+	ack   callbackJSON
+	mu    sync.Mutex
+	state int           // deferralWaiting, deferralAnswered or deferralAcked
+	done  chan struct{} // closed once the acknowledgement was sent, or failed
+	ok    bool          // the acknowledgement was accepted; read after done
+}
+
+const (
+	deferralWaiting = iota
+	deferralAnswered
+	deferralAcked
+)
+
+func (b *Bot) startDeferral(i *discordgo.Interaction, req commands.Request, log *slog.Logger) *deferral {
+	d := &deferral{done: make(chan struct{})}
+	if req.Kind == commands.KindAutocomplete {
+		return d // autocomplete cannot be deferred; a late answer is dropped by Discord
+	}
+	d.ack = callbackJSON{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
 		Data: &deferJSON{Flags: discordgo.MessageFlagsEphemeral}}
 	if req.Kind == commands.KindComponent || req.Kind == commands.KindModal {
-		ack = callbackJSON{Type: discordgo.InteractionResponseDeferredMessageUpdate}
+		d.ack = callbackJSON{Type: discordgo.InteractionResponseDeferredMessageUpdate}
 	}
-	if err := b.respond(i, ack, nil); err != nil {
-		log.Warn("defer interaction", "err", err)
-		return
+	d.timer = time.AfterFunc(b.deferAfter, func() {
+		d.mu.Lock()
+		if d.state != deferralWaiting {
+			d.mu.Unlock()
+			return
+		}
+		d.state = deferralAcked
+		d.mu.Unlock()
+		defer close(d.done)
+		if err := b.respond(i, d.ack, nil); err != nil {
+			log.Warn("defer interaction", "err", err)
+			return
+		}
+		d.ok = true
+	})
+	return d
+}
+
+// stop ends the wait for the handler. If the timer acknowledged the interaction first, it
+// waits for that request and reports whether it was accepted.
+func (d *deferral) stop() (acked, ok bool) {
+	if d.timer == nil {
+		return false, false
 	}
-	resp := <-result
+	d.mu.Lock()
+	state := d.state
+	if state == deferralWaiting {
+		d.state = deferralAnswered
+	}
+	d.mu.Unlock()
+	if state != deferralAcked {
+		d.timer.Stop()
+		return false, false
+	}
+	<-d.done
+	return true, d.ok
+}
+
+// fill replaces the placeholder of an acknowledged interaction with the handler's answer.
+func (b *Bot) fill(i *discordgo.Interaction, ack discordgo.InteractionResponseType, resp commands.Response, log *slog.Logger) {
 	if resp.Type == commands.ShowModal || resp.Type == commands.Choices {
 		// Neither can follow a deferral; this is a handler bug, so say sorry rather than nothing.
 		log.Warn("handler answered a deferred interaction with a modal or choices")
 		resp = commands.Response{Type: commands.Reply, Ephemeral: true, Content: "Sorry, that took too long. Please try again."}
 	}
 	msg := toMessage(resp.Content, resp.Embeds, resp.Components)
-	if ack.Type == discordgo.InteractionResponseDeferredMessageUpdate && resp.Type == commands.Reply {
+	if ack == discordgo.InteractionResponseDeferredMessageUpdate && resp.Type == commands.Reply {
 		// A private reply to a click: a follow-up, so the clicked message stays as it was.
 		if resp.Ephemeral {
 			msg.Flags = discordgo.MessageFlagsEphemeral
