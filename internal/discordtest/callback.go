@@ -54,13 +54,14 @@ type Callback struct {
 	InteractionID string
 	Type          int
 	MessageContent
-	Choices []Choice       // type 8
-	Modal   *Modal         // type 9
-	Data    map[string]any // the callback's data object as sent, numbers as json.Number; nil if none
-	Raw     []byte         // the JSON body (payload_json for multipart)
-	Files   []File         // files uploaded with the callback, or with the reply and its edits in a merged view
-	At      time.Time      // server clock
-	Edits   int            // edits of the original response merged in
+	Choices []Choice  // type 8
+	Modal   *Modal    // type 9
+	Raw     []byte    // the JSON body (payload_json for multipart)
+	Files   []File    // files uploaded with the callback, or with the reply and its edits in a merged view
+	At      time.Time // server clock
+	// Received is the real time the callback request arrived, before it was checked.
+	Received time.Time
+	Edits    int // edits of the original response merged in
 
 	message *Message
 }
@@ -140,8 +141,7 @@ func (s *Server) interactionCallback(c *call) reply {
 		return formError(problems)
 	}
 
-	cb := Callback{InteractionID: id, Type: p.Type, Raw: js, Files: files, At: s.now()}
-	cb.Data, _ = obj["data"].(map[string]any)
+	cb := Callback{InteractionID: id, Type: p.Type, Raw: js, Files: files, At: s.now(), Received: c.received}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st.callback != nil { // a concurrent callback won

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -354,31 +355,38 @@ func (s *Server) resume(c *gwConn, raw json.RawMessage) bool {
 
 // dispatch sends an event to the newest live session, or keeps it for that session's
 // resume while it is disconnected.
-func (s *Server) dispatch(ctx context.Context, event string, payload any) error {
+func (s *Server) dispatch(ctx context.Context, event string, payload any) (written time.Time, err error) {
 	d, err := json.Marshal(payload)
 	if err != nil {
-		return err
+		return time.Time{}, err
+	}
+	name, err := json.Marshal(event)
+	if err != nil {
+		return time.Time{}, err
 	}
 	g := &s.gw
 	if err := s.waitFor(ctx, "a gateway session to dispatch "+event, s.hasLiveSession); err != nil {
-		return err
+		return time.Time{}, err
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	sess := g.latest
 	if sess == nil || sess.dead {
-		return errors.New("discordtest: the gateway session ended before dispatch")
+		return time.Time{}, errors.New("discordtest: the gateway session ended before dispatch")
 	}
 	sess.seq++
-	fr, err := json.Marshal(map[string]any{"op": opDispatch, "t": event, "s": sess.seq, "d": json.RawMessage(d)})
-	if err != nil {
-		return err
-	}
+	// Built by hand: marshalling d again inside a map would re-read all of it.
+	fr := make([]byte, 0, len(d)+len(name)+40)
+	fr = append(fr, `{"op":`...)
+	fr = strconv.AppendInt(fr, opDispatch, 10)
+	fr = append(append(fr, `,"t":`...), name...)
+	fr = strconv.AppendInt(append(fr, `,"s":`...), sess.seq, 10)
+	fr = append(append(append(fr, `,"d":`...), d...), '}')
 	sess.log = append(sess.log, gwEvent{seq: sess.seq, frame: fr})
-	if c := sess.conn; c != nil && c.ready {
-		_ = c.writeRaw(fr) // on failure the event waits in the log for a resume
+	if c := sess.conn; c != nil && c.ready && c.writeRaw(fr) == nil {
+		return time.Now(), nil
 	}
-	return nil
+	return time.Time{}, nil // the event waits in the log for a resume
 }
 
 // DispatchEvent sends any other gateway event (op 0, the session's next sequence number),
@@ -392,7 +400,8 @@ func (s *Server) DispatchEvent(ctx context.Context, name string, data any) error
 	case "INTERACTION_CREATE", "READY", "RESUMED":
 		return fmt.Errorf("discordtest: DispatchEvent %s: the stand-in sends that itself (use Dispatch for interactions)", name)
 	}
-	return s.dispatch(ctx, name, data)
+	_, err := s.dispatch(ctx, name, data)
+	return err
 }
 
 // hasLiveSession reports whether a session exists that can receive (now or on resume) a dispatch.

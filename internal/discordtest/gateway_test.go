@@ -91,10 +91,15 @@ func TestGatewayReadyHeartbeatAndSlashCommand(t *testing.T) {
 	})
 
 	in := srv.SlashCommand(alice, Where{}, "checkin", SubCommand("send", UserOption("partner", bob), StringOption("in", "15m")))
+	before := time.Now()
 	if err := srv.Dispatch(ctx, in); err != nil {
 		t.Fatal(err)
 	}
+	if _, ok := srv.ResponseTime(in.ID); ok {
+		t.Fatal("a response time before any callback")
+	}
 	ev := bot.next(t, ctx, in)
+	time.Sleep(30 * time.Millisecond) // the bot takes its time to answer
 	if ev.Type != discordgo.InteractionApplicationCommand || ev.Member == nil || ev.Member.User.ID != alice.ID || ev.User != nil {
 		t.Fatalf("guild command: type %v member %+v user %+v", ev.Type, ev.Member, ev.User)
 	}
@@ -130,6 +135,9 @@ func TestGatewayReadyHeartbeatAndSlashCommand(t *testing.T) {
 	}
 	if cb.Type != CallbackMessage || !cb.Ephemeral() || cb.Content != "Check-in planned." || strings.Join(cb.CustomIDs(), ",") != "ci1:cancel:7" {
 		t.Fatalf("callback %+v", cb)
+	}
+	if took, ok := srv.ResponseTime(in.ID); !ok || took < 30*time.Millisecond || took > time.Since(before) {
+		t.Fatalf("response time %v (%v), want between 30 ms and %v", took, ok, time.Since(before))
 	}
 
 	// A second answer to the same interaction is refused like Discord does.

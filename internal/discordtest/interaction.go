@@ -144,6 +144,7 @@ type Interaction struct {
 type interactionState struct {
 	Interaction
 	dispatchedAt time.Time // real time, for the 3 s deadline
+	sentAt       time.Time // real time the event was written to the gateway; zero while it waits for a resume
 	issuedAt     time.Time // server clock, for the 15 min token
 	callback     *Callback
 	reply        *Message // the message the callback created or updated
@@ -542,10 +543,28 @@ func (s *Server) Dispatch(ctx context.Context, i Interaction) error {
 	s.interactions[i.ID] = st
 	s.byToken[i.Token] = st
 	s.mu.Unlock()
-	if err := s.dispatch(ctx, "INTERACTION_CREATE", i.Payload); err != nil {
+	sent, err := s.dispatch(ctx, "INTERACTION_CREATE", i.Payload)
+	if err != nil {
 		return fmt.Errorf("dispatch interaction %s: %w", i.ID, err)
 	}
+	s.mu.Lock()
+	st.sentAt = sent
+	s.mu.Unlock()
 	return nil
+}
+
+// ResponseTime is how long the bot took to answer an interaction as Discord sees it: from
+// its INTERACTION_CREATE being written to the gateway to the callback request arriving,
+// before the stand-in checks it. ok is false before the callback, or if the event waited
+// for a resume.
+func (s *Server) ResponseTime(interactionID string) (d time.Duration, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.interactions[interactionID]
+	if st == nil || st.callback == nil || st.sentAt.IsZero() {
+		return 0, false
+	}
+	return st.callback.Received.Sub(st.sentAt), true
 }
 
 // Invoke dispatches the interaction and waits for the bot's first callback to it.

@@ -57,10 +57,11 @@ func (rt *route) name() string { return rt.method + " " + rt.pattern }
 
 // call is a request in flight.
 type call struct {
-	r     *http.Request
-	route *route
-	parts []string // path segments, e.g. ["channels", "1", "messages"]
-	body  []byte
+	r        *http.Request
+	route    *route
+	parts    []string // path segments, e.g. ["channels", "1", "messages"]
+	body     []byte
+	received time.Time // real time, once the body was read
 }
 
 // where names the call for violation reports, with interaction tokens left out.
@@ -179,6 +180,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<20))
+	received := time.Now()
 	rec := Request{
 		Method: r.Method,
 		Path:   r.URL.Path,
@@ -207,7 +209,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	header := w.Header()
 	if rt != nil {
 		rec.Route = rt.name()
-		res = s.serveRoute(&call{r: r, route: rt, parts: parts, body: body}, header)
+		res = s.serveRoute(&call{r: r, route: rt, parts: parts, body: body, received: received}, header)
 	}
 	rec.Status = res.status
 	s.mu.Lock()
