@@ -116,7 +116,7 @@ func TestDoctorAllOK(t *testing.T) {
 	if len(got) != len(checkNames) {
 		t.Errorf("want every check once, got:\n%s", strings.Join(lines, "\n"))
 	}
-	if !strings.Contains(got["config"], s.config) || !strings.Contains(got["schema"], "version 1") {
+	if !strings.Contains(got["config"], s.config) || !strings.Contains(got["schema"], "version 2") {
 		t.Errorf("config and schema lines: %q, %q", got["config"], got["schema"])
 	}
 }

@@ -87,6 +87,10 @@ func dsn(path string) string {
 	params.Set("_busy_timeout", "5000")
 	params.Set("_foreign_keys", "on")
 	params.Set("_txlock", "immediate") // writers take the lock up front: no upgrade deadlocks
+	// Every commit reaches the disk before it returns. The driver's default (NORMAL) can
+	// lose the last commits when the machine crashes or its disk fails: a check-in the
+	// sender was told is scheduled, or the record that one was sent, which would send it again.
+	params.Set("_synchronous", "FULL")
 	params.Set("_secure_delete", "on")
 	return path + "?" + params.Encode()
 }
@@ -154,10 +158,12 @@ func (db *DB) Close() error {
 	return nil
 }
 
-// Ping checks that the database answers.
+// Ping checks that the database answers and still takes writes: a disk that filled up or
+// went read-only while afterglow runs still answers reads, and fails every write.
 func (db *DB) Ping(ctx context.Context) error {
-	var one int
-	if err := db.sql.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+	_, err := db.sql.ExecContext(ctx, `INSERT INTO health_probe (id, checked_at) VALUES (1, ?)
+		ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`, time.Now().UnixMilli())
+	if err != nil {
 		return fmt.Errorf("ping database: %w", err)
 	}
 	return nil

@@ -89,6 +89,7 @@ func TestOpenSetsPragmasOnEveryConnection(t *testing.T) {
 			"foreign_keys":  "1",
 			"secure_delete": "1",
 			"busy_timeout":  "5000",
+			"synchronous":   "2", // FULL
 		}
 		for pragma, want := range checks {
 			var got string
