@@ -11,7 +11,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,8 +45,14 @@ type faultRig struct {
 
 func newFaultRig(t *testing.T, opts dt.Options, pairs, perPair int, env ...string) *faultRig {
 	t.Helper()
+	return newFaultRigIn(t, t.TempDir(), opts, pairs, perPair, env...)
+}
+
+// newFaultRigIn is newFaultRig with its data directory in dir.
+func newFaultRigIn(t *testing.T, dir string, opts dt.Options, pairs, perPair int, env ...string) *faultRig {
+	t.Helper()
 	opts.Token = e2eToken
-	r := &faultRig{t: t, srv: dt.New(t, opts), dir: t.TempDir(), pairs: pairs, closed: map[string]bool{}}
+	r := &faultRig{t: t, srv: dt.New(t, opts), dir: dir, pairs: pairs, closed: map[string]bool{}}
 	seedCheckIns(t, r.dbPath(), pairs, perPair)
 	// The seeded check-ins count against the daily limit; scenarios that schedule more
 	// through /checkin send lower it again where they mean to.
@@ -716,7 +724,7 @@ func TestFaultDatabaseDiskFull(t *testing.T) {
 		t.Skip("needs prlimit (util-linux) to limit the running binary's file size")
 	}
 	const pairs, perPair = 3, 2
-	r := newFaultRig(t, dt.Options{}, pairs, perPair)
+	r := newFaultRig(t, dt.Options{}, pairs, perPair, "AFTERGLOW_HTTP_LISTEN=127.0.0.1:0")
 	p := r.start()
 	r.waitSettled(p, pairs*perPair, 20*time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -726,6 +734,9 @@ func TestFaultDatabaseDiskFull(t *testing.T) {
 	}
 
 	setFileSizeLimit(t, p.cmd.Process.Pid, "1")
+	if status, body := healthz(t, p); status != http.StatusServiceUnavailable || !strings.Contains(body, "file too large") {
+		t.Fatalf("/healthz while the disk is full: %d %q", status, body)
+	}
 	for _, in := range []dt.Interaction{
 		r.checkinSendCommand(0, dt.StringOption("in", "now"), dt.BooleanOption("followups", true)),
 		r.command(0, "settings", dt.StringOption("timezone", "Europe/Berlin")),
@@ -750,6 +761,9 @@ func TestFaultDatabaseDiskFull(t *testing.T) {
 	}
 
 	setFileSizeLimit(t, p.cmd.Process.Pid, "unlimited")
+	if status, body := healthz(t, p); status != http.StatusOK {
+		t.Fatalf("/healthz once the disk has room: %d %q", status, body)
+	}
 	if cb, err := r.checkinSend(ctx, 0, "now"); err != nil || scheduledID(cb) == 0 {
 		t.Fatalf("/checkin send once the disk has room: %v %q\n%s", err, cb.Content, p.out)
 	}
@@ -761,4 +775,186 @@ func TestFaultDatabaseDiskFull(t *testing.T) {
 	if us, err := db.UserSettings(ctx, seededSender(0)); err != nil || us.TimeZone == "Europe/Berlin" {
 		t.Fatalf("the settings refused while the disk was full were saved: %q %v", us.TimeZone, err)
 	}
+}
+
+// healthz asks the binary's /healthz (AFTERGLOW_HTTP_LISTEN=127.0.0.1:0), at the address
+// it logged.
+func healthz(t *testing.T, p *process) (int, string) {
+	t.Helper()
+	var addr string
+	for _, line := range strings.Split(p.out.String(), "\n") {
+		if strings.Contains(line, `msg="serving health and metrics"`) {
+			if _, rest, found := strings.Cut(line, " addr="); found {
+				addr, _, _ = strings.Cut(rest, " ")
+			}
+		}
+	}
+	if addr == "" {
+		t.Fatalf("the binary never said where it serves /healthz\n%s", p.out)
+	}
+	res, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, strings.TrimSpace(string(body))
+}
+
+// failingDisk mounts a small ext4 filesystem for a data directory, with errors=remount-ro as
+// servers mount their disks; fail makes the kernel turn it read-only under the running bot,
+// as it does after a disk error. repair unmounts it, checks it with e2fsck and mounts it
+// writable again. It needs root, loop devices and ext4's trigger_fs_error, else it skips.
+func failingDisk(t *testing.T) (dir string, fail, repair func()) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a filesystem that can be made to fail")
+	}
+	for _, tool := range []string{"mkfs.ext4", "e2fsck", "mount", "umount", "findmnt"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("needs %s", tool)
+		}
+	}
+	run := func(name string, args ...string) error {
+		out, err := exec.Command(name, args...).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
+		}
+		return nil
+	}
+	base := t.TempDir()
+	img, dir := filepath.Join(base, "disk.img"), filepath.Join(base, "mnt")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(img, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(img, 64<<20); err != nil {
+		t.Fatal(err)
+	}
+	if err := run("mkfs.ext4", "-q", "-F", img); err != nil {
+		t.Fatal(err)
+	}
+	mount := func() error { return run("mount", "-o", "loop,errors=remount-ro", img, dir) }
+	if err := mount(); err != nil {
+		t.Skipf("cannot mount a loop device here: %v", err)
+	}
+	mounted := true
+	t.Cleanup(func() {
+		if mounted && run("umount", dir) != nil {
+			_ = run("umount", "-l", dir)
+		}
+	})
+	out, err := exec.Command("findmnt", "-n", "-o", "SOURCE", dir).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	trigger := filepath.Join("/sys/fs/ext4", filepath.Base(strings.TrimSpace(string(out))), "trigger_fs_error")
+	if _, err := os.Stat(trigger); err != nil {
+		t.Skipf("this kernel has no %s", trigger)
+	}
+	options := func() string {
+		out, _ := exec.Command("findmnt", "-n", "-o", "OPTIONS", dir).Output()
+		return string(out)
+	}
+	fail = func() {
+		if err := os.WriteFile(trigger, []byte("afterglow test\n"), 0o200); err != nil {
+			t.Fatal(err)
+		}
+		// Newer kernels mark the mount emergency_ro rather than ro.
+		if opts := options(); !strings.HasPrefix(opts, "ro") && !strings.Contains(opts, "emergency_ro") {
+			t.Fatalf("the filesystem is still mounted %q after the error", opts)
+		}
+	}
+	repair = func() {
+		if err := run("umount", dir); err != nil {
+			t.Fatal(err)
+		}
+		mounted = false
+		// e2fsck exits 1 when it fixed something, as it may after an error.
+		if err := exec.Command("e2fsck", "-f", "-y", img).Run(); err != nil {
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() > 1 {
+				t.Fatalf("e2fsck: %v", err)
+			}
+		}
+		if err := mount(); err != nil {
+			t.Fatal(err)
+		}
+		mounted = true
+	}
+	return dir, fail, repair
+}
+
+// TestFaultDiskTurnsReadOnlyWhileRunning makes the disk under the running binary go
+// read-only, as a server's disk does after an error, while a check-in is about to come due
+// and people change things: reading still works, every write gets a kind private error,
+// /healthz says why, and nothing is sent. Once the disk is repaired and the bot restarted,
+// the check-in that came due is delivered exactly once and nothing refused was saved.
+func TestFaultDiskTurnsReadOnlyWhileRunning(t *testing.T) {
+	dir, fail, repair := failingDisk(t)
+	const pairs, perPair = 3, 2
+	r := newFaultRigIn(t, dir, dt.Options{}, pairs, perPair, "AFTERGLOW_HTTP_LISTEN=127.0.0.1:0")
+	p := r.start()
+	r.waitSettled(p, pairs*perPair, 20*time.Second)
+	if status, body := healthz(t, p); status != http.StatusOK {
+		t.Fatalf("/healthz before the failure: %d %q", status, body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if cb, err := r.checkinSend(ctx, 1, "3s"); err != nil || scheduledID(cb) == 0 {
+		t.Fatalf("/checkin send before the failure: %v %q", err, cb.Content)
+	}
+
+	fail()
+	for _, in := range []dt.Interaction{
+		r.checkinSendCommand(0, dt.StringOption("in", "now")),
+		r.command(0, "settings", dt.StringOption("timezone", "Europe/Berlin")),
+	} {
+		if err := r.srv.Dispatch(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		answer, err := r.srv.WaitReply(ctx, in.ID)
+		if err != nil || answer.Content != commands.MsgSomethingWrong || !answer.Ephemeral() {
+			t.Fatalf("answer on a read-only disk: %v %q\n%s", err, answer.Content, p.out)
+		}
+	}
+	if cb, err := r.srv.Invoke(ctx, r.command(0, "aftercare", dt.StringOption("topic", "drop"))); err != nil || len(cb.Embeds) != 1 {
+		t.Fatalf("/aftercare, which only reads, on a read-only disk: %v %+v\n%s", err, cb.MessageContent, p.out)
+	}
+	status, body := healthz(t, p)
+	if status != http.StatusServiceUnavailable || !strings.HasPrefix(body, "database: ") {
+		t.Fatalf("/healthz on a read-only disk: %d %q", status, body)
+	}
+	t.Logf("/healthz: %d %s", status, body)
+	// The check-in scheduled before comes due now and cannot even be claimed.
+	eventually(t, 15*time.Second, p, "a failed claim in the log", func() bool { return logHas(p, `msg="claim due check-ins"`) })
+	if !logHas(p, `msg="handler failed"`, "command=settings") {
+		t.Fatalf("the log does not say why /settings failed\n%s", p.out)
+	}
+	if n := r.delivered(); n != pairs*perPair {
+		t.Fatalf("%d check-in DMs while nothing could be recorded, want %d", n, pairs*perPair)
+	}
+	err, took := p.stop(t)
+	t.Logf("after SIGTERM on a read-only disk: exit %v in %v; last line %q", err, took, lastLine(p))
+	if took > 5*time.Second {
+		t.Fatalf("took %v to exit after SIGTERM", took)
+	}
+
+	repair()
+	p = r.start()
+	r.waitSettled(p, pairs*perPair+1, 30*time.Second)
+	stopCleanly(t, p)
+	r.verify(p)
+	db := openE2EDB(t, r.dbPath())
+	defer db.Close()
+	if us, err := db.UserSettings(ctx, seededSender(0)); err != nil || us.TimeZone == "Europe/Berlin" {
+		t.Fatalf("the settings refused on the read-only disk were saved: %q %v", us.TimeZone, err)
+	}
+}
+
+// lastLine is the last line the binary wrote.
+func lastLine(p *process) string {
+	lines := strings.Split(strings.TrimSpace(p.out.String()), "\n")
+	return lines[len(lines)-1]
 }

@@ -179,13 +179,17 @@ func TestSlowHandlerIsDeferredThenFilled(t *testing.T) {
 // clicked message stays as it was.
 func TestSlowClickWithAPrivateReplyGetsAFollowUp(t *testing.T) {
 	h := newHarness(t)
-	shown := h.reply(h.srv.SlashCommand(alice, guild, "aftercare", dt.StringOption("topic", "massage")))
+	// Set before the first interaction, as in TestSlowHandlerIsDeferredThenFilled.
 	h.bot.deferAfter = 20 * time.Millisecond
 	h.bot.handler = handlerFunc(func(ctx context.Context, req commands.Request) commands.Response {
 		time.Sleep(100 * time.Millisecond)
+		if req.Kind != commands.KindComponent {
+			return h.bot.router.Handle(ctx, req)
+		}
 		return commands.Response{Type: commands.Reply, Ephemeral: true, Content: "Here it is.",
 			Files: []commands.File{{Name: "notes.json", ContentType: "application/json", Data: []byte(`{"a":1}`)}}}
 	})
+	shown := h.reply(h.srv.SlashCommand(alice, guild, "aftercare", dt.StringOption("topic", "massage")))
 	click := h.srv.Click(alice, guild, shown.Message(), "ac1:home")
 	after := h.reply(click)
 	if first, _ := h.srv.WaitCallback(h.ctx, click.ID); first.Type != dt.CallbackDeferredUpdate {
