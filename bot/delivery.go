@@ -338,7 +338,6 @@ func (d *delivery) end(ctx context.Context, c storage.CheckIn, status storage.Ch
 
 // send posts the DM with a nonce derived from the check-in id and enforce_nonce, so that a
 // resend after a crash returns the first message instead of posting a second one.
-// discordgo's MessageSend has no nonce field, hence the raw request.
 func (d *delivery) send(ctx context.Context, c storage.CheckIn, msg commands.Message, slot time.Time) (string, string, error) {
 	cached := d.b.hasDMChannel(c.RecipientID)
 	channelID, err := d.b.dmChannelRaw(ctx, c.RecipientID)
@@ -354,11 +353,7 @@ func (d *delivery) send(ctx context.Context, c storage.CheckIn, msg commands.Mes
 	if err := waitUntil(ctx, slot); err != nil {
 		return "", "", err
 	}
-	endpoint := discordgo.EndpointChannelMessages(channelID)
-	raw, err := d.b.dms.RequestWithBucketID("POST", endpoint, body, endpoint, noRetry(ctx)...)
-	if restCode(err) == unknownChanel {
-		d.b.forgetDMChannel(c.RecipientID)
-	}
+	raw, err := d.b.postDM(c.RecipientID, channelID, body, noRetry(ctx)...)
 	if err != nil {
 		return "", "", err
 	}

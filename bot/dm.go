@@ -35,12 +35,19 @@ func (b *Bot) SendDM(ctx context.Context, userID string, msg commands.Message) e
 	if err := b.pacer.Wait(ctx); err != nil {
 		return err
 	}
+	_, err = b.postDM(userID, channelID, toMessage(msg.Content, msg.Embeds, msg.Components), discordgo.WithContext(ctx))
+	return classifyDMError(err)
+}
+
+// postDM posts a message in a user's DM channel. A channel Discord no longer knows is
+// forgotten, so the next message opens a new one.
+func (b *Bot) postDM(userID, channelID string, body *messageJSON, opts ...discordgo.RequestOption) ([]byte, error) {
 	endpoint := discordgo.EndpointChannelMessages(channelID)
-	_, err = b.dms.RequestWithBucketID(http.MethodPost, endpoint, toMessage(msg.Content, msg.Embeds, msg.Components), endpoint, discordgo.WithContext(ctx))
+	raw, err := b.dms.RequestWithBucketID(http.MethodPost, endpoint, body, endpoint, opts...)
 	if restCode(err) == unknownChanel {
 		b.forgetDMChannel(userID)
 	}
-	return classifyDMError(err)
+	return raw, err
 }
 
 // dmChannelRaw opens (or recalls) the DM channel with a user; errors are Discord's own.
