@@ -70,6 +70,9 @@ func New(o Options) (*Bot, error) {
 	if err := o.Config.RequireToken(); err != nil {
 		return nil, err
 	}
+	if o.Content == nil {
+		return nil, errors.New("bot: no guidance texts (Options.Content)")
+	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}

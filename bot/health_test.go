@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/afterglow-bot/afterglow/commands"
+	"github.com/afterglow-bot/afterglow/content"
 	dt "github.com/afterglow-bot/afterglow/internal/discordtest"
 )
 
@@ -282,7 +283,7 @@ func TestHTTPListenAddressInUse(t *testing.T) {
 	cfg.Discord.Token = testToken
 	cfg.Discord.APIBase = "http://127.0.0.1:1/api/v10" // never reached: the listen fails first
 	cfg.HTTP.Listen = busy.Addr().String()
-	b, err := New(Options{Config: cfg})
+	b, err := New(Options{Config: cfg, Content: content.MustLoad()})
 	if err != nil {
 		t.Fatal(err)
 	}

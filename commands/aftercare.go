@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/afterglow-bot/afterglow/content"
@@ -25,10 +26,16 @@ const (
 type aftercare struct {
 	lib       *content.Library
 	resources func(ctx context.Context, guildID string) (text string, public bool, err error)
+	// menu is the "More topics" select's options, built once: every topic view shows them
+	// all and differs only in which one is the default.
+	menu []SelectOption
 }
 
 func aftercareFeature(d Deps) ([]Command, map[string]HandlerFunc) {
 	a := aftercare{lib: d.Content, resources: guildResources(d)}
+	for _, t := range d.Content.Topics() {
+		a.menu = append(a.menu, topicOption(t))
+	}
 	cmd := Command{
 		Definition: Definition{
 			Name:        "aftercare",
@@ -86,7 +93,7 @@ func (a aftercare) unknownTopic(query string) Response {
 	closest := a.lib.Closest(query, closestTopics)
 	sel := &Select{CustomID: routeTopic, Placeholder: msgTopicPickMore, MinValues: 1, MaxValues: 1}
 	for _, t := range closest {
-		sel.Options = append(sel.Options, SelectOption{Label: clip(t.Title, 100), Value: t.ID, Description: clip(t.Summary, 100)})
+		sel.Options = append(sel.Options, topicOption(t))
 	}
 	resp := privateText(msgUnknownTopic)
 	for _, t := range closest {
@@ -137,6 +144,11 @@ func (a aftercare) navigate(ctx context.Context, req Request, id string) (Respon
 	return resp, nil
 }
 
+// topicOption is a topic as a choice in a topic select menu.
+func topicOption(t content.Topic) SelectOption {
+	return SelectOption{Label: clip(t.Title, 100), Value: t.ID, Description: clip(t.Summary, 100)}
+}
+
 // topicView is one topic as an embed with the topic menu and, away from the overview, a way back.
 func (a aftercare) topicView(id, resources string) Response {
 	t, _ := a.lib.Topic(id)
@@ -144,11 +156,9 @@ func (a aftercare) topicView(id, resources string) Response {
 	if resources != "" && (t.ID == "resources" || t.ID == "red-flags") {
 		e.Fields = append(e.Fields, Field{Name: msgServerHelp, Value: resources})
 	}
-	sel := &Select{CustomID: routeTopic, Placeholder: msgTopicPickMore, MinValues: 1, MaxValues: 1}
-	for _, other := range a.lib.Topics() {
-		sel.Options = append(sel.Options, SelectOption{
-			Label: clip(other.Title, 100), Value: other.ID, Description: clip(other.Summary, 100), Default: other.ID == t.ID,
-		})
+	sel := &Select{CustomID: routeTopic, Placeholder: msgTopicPickMore, MinValues: 1, MaxValues: 1, Options: slices.Clone(a.menu)}
+	for i := range sel.Options {
+		sel.Options[i].Default = sel.Options[i].Value == t.ID
 	}
 	rows := []Row{{Select: sel}}
 	if t.ID != overviewID {
