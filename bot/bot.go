@@ -61,7 +61,7 @@ type Options struct {
 	Content *content.Library
 	Log     *slog.Logger
 	Clock   commands.Clock    // nil: time.Now
-	HTTP    http.RoundTripper // nil: http.DefaultTransport
+	HTTP    http.RoundTripper // nil: NewTransport()
 	Version string
 }
 
@@ -83,6 +83,9 @@ func New(o Options) (*Bot, error) {
 		pacer: newPacer(dmRatePerSec)}
 	b.delivery = newDelivery(b)
 	b.appID.Store(o.Config.Discord.ApplicationID)
+	if o.HTTP == nil {
+		o.HTTP = NewTransport()
+	}
 	var err error
 	if b.gateway, err = b.newSession(o.HTTP); err != nil {
 		return nil, err
