@@ -22,6 +22,13 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	if addr := os.Getenv(floorEchoEnv); addr != "" {
+		if err := floorEcho(addr); err != nil {
+			fmt.Fprintln(os.Stderr, "floor echo:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	dir, err := os.MkdirTemp("", "afterglow-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -298,6 +305,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	b.StopTimer()
 	reportPercentiles(b, "answer", answer)
 	reportPercentiles(b, "roundtrip", roundtrip)
+	b.ReportMetric(float64(rssKiB(p.cmd.Process.Pid))/1024, "MiB-RSS")
 	p.stop(b)
 }
 
