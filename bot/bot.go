@@ -87,13 +87,13 @@ func New(o Options) (*Bot, error) {
 		o.HTTP = NewTransport()
 	}
 	var err error
-	if b.gateway, err = b.newSession(o.HTTP); err != nil {
+	if b.gateway, err = NewSession(o.Config, o.HTTP); err != nil {
 		return nil, err
 	}
-	if b.callbacks, err = b.newSession(o.HTTP); err != nil {
+	if b.callbacks, err = NewSession(o.Config, o.HTTP); err != nil {
 		return nil, err
 	}
-	if b.dms, err = b.newSession(o.HTTP); err != nil {
+	if b.dms, err = NewSession(o.Config, o.HTTP); err != nil {
 		return nil, err
 	}
 	// Only non-privileged intents: guild create/delete events, nothing about messages.
@@ -141,16 +141,19 @@ func (b *Bot) storeFailed(log *slog.Logger, msg string, err error, attrs ...any)
 	log.Error(msg, attrs...)
 }
 
-func (b *Bot) newSession(rt http.RoundTripper) (*discordgo.Session, error) {
-	s, err := discordgo.New("Bot " + b.cfg.Discord.Token)
+// NewSession is a discordgo session set up as the bot sets up its own: every REST call,
+// the gateway lookup included, goes to cfg's discord.api_base through rt, with cfg's
+// timeout, and no state cache.
+func NewSession(cfg Config, rt http.RoundTripper) (*discordgo.Session, error) {
+	s, err := discordgo.New("Bot " + cfg.Discord.Token)
 	if err != nil {
 		return nil, fmt.Errorf("create discord session: %w", err)
 	}
-	t, err := newRewriteTransport(b.cfg.Discord.APIBase, rt)
+	t, err := newRewriteTransport(cfg.Discord.APIBase, rt)
 	if err != nil {
 		return nil, err
 	}
-	timeout := time.Duration(b.cfg.Discord.HTTPTimeoutSeconds) * time.Second
+	timeout := time.Duration(cfg.Discord.HTTPTimeoutSeconds) * time.Second
 	if timeout <= 0 {
 		timeout = time.Duration(DefaultConfig().Discord.HTTPTimeoutSeconds) * time.Second // a Config built by hand: never unbounded
 	}
