@@ -84,7 +84,7 @@ func New(o Options) (*Bot, error) {
 	b.delivery = newDelivery(b)
 	b.appID.Store(o.Config.Discord.ApplicationID)
 	if o.HTTP == nil {
-		o.HTTP = NewTransport()
+		o.HTTP = NewTransport() // one for the three sessions, so that they share connections
 	}
 	var err error
 	if b.gateway, err = NewSession(o.Config, o.HTTP); err != nil {
@@ -142,9 +142,12 @@ func (b *Bot) storeFailed(log *slog.Logger, msg string, err error, attrs ...any)
 }
 
 // NewSession is a discordgo session set up as the bot sets up its own: every REST call,
-// the gateway lookup included, goes to cfg's discord.api_base through rt, with cfg's
-// timeout, and no state cache.
+// the gateway lookup included, goes to cfg's discord.api_base through rt (nil: a new
+// NewTransport), with cfg's timeout, and no state cache.
 func NewSession(cfg Config, rt http.RoundTripper) (*discordgo.Session, error) {
+	if rt == nil {
+		rt = NewTransport()
+	}
 	s, err := discordgo.New("Bot " + cfg.Discord.Token)
 	if err != nil {
 		return nil, fmt.Errorf("create discord session: %w", err)
