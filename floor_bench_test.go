@@ -3,13 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
-	"strings"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -20,20 +19,28 @@ import (
 )
 
 // floorEchoEnv, when set to the stand-in's API base, makes the test binary the echo bot
-// of BenchmarkLoopbackFloor instead of running tests.
-const floorEchoEnv = "AFTERGLOW_FLOOR_ECHO"
+// of BenchmarkLoopbackFloor instead of running tests; floorReplyEnv names the file holding
+// the callback it answers with.
+const (
+	floorEchoEnv  = "AFTERGLOW_FLOOR_ECHO"
+	floorReplyEnv = "AFTERGLOW_FLOOR_REPLY"
+)
 
 // BenchmarkLoopbackFloor times what BenchmarkEndToEnd times, against the same stand-in,
 // with a bot that does nothing of its own: a discordgo session set up as Afterglow's that
-// answers every interaction with the same callback-sized reply, through the same
-// transport. The gap between the two benchmarks is Afterglow's own doing. The floor is the
+// answers every interaction with the bytes of Afterglow's own answer, recorded once
+// before, through the same transport. The gap between the two benchmarks is Afterglow's own doing. The floor is the
 // machine's and the stack's: wake-ups, discordgo decoding the event, net/http, the
 // stand-in, and whatever else shares the two cores. It moves from hour to hour, so compare
 // runs made one after the other.
 func BenchmarkLoopbackFloor(b *testing.B) {
+	reply := filepath.Join(b.TempDir(), "reply.json")
+	if err := os.WriteFile(reply, afterglowsAnswer(b), 0o600); err != nil {
+		b.Fatal(err)
+	}
 	srv := dt.New(b, dt.Options{Token: e2eToken})
 	echo := exec.Command(os.Args[0], "-test.run=^$")
-	echo.Env = append(os.Environ(), floorEchoEnv+"="+srv.APIBase())
+	echo.Env = append(os.Environ(), floorEchoEnv+"="+srv.APIBase(), floorReplyEnv+"="+reply)
 	var out syncBuffer
 	echo.Stdout, echo.Stderr = &out, &out
 	if err := echo.Start(); err != nil {
@@ -63,24 +70,32 @@ func BenchmarkLoopbackFloor(b *testing.B) {
 	}
 }
 
-// floorReply is the echo bot's answer to everything: a private embed and text, about as
-// large as the answer to /aftercare topic:drop.
-var floorReply = func() []byte {
-	body, err := json.Marshal(map[string]any{"type": 4, "data": map[string]any{
-		"content":          strings.Repeat("b", 1000),
-		"embeds":           []any{map[string]any{"title": "Drop", "description": strings.Repeat("a", 3900)}},
-		"flags":            64,
-		"allowed_mentions": map[string]any{"parse": []string{}},
-	}})
+// afterglowsAnswer is the body of the built binary's callback to the interaction that
+// timeAftercare sends, so that the stand-in has the same bytes to read and check from the
+// echo bot as from Afterglow.
+func afterglowsAnswer(b *testing.B) []byte {
+	srv := dt.New(b, dt.Options{Token: e2eToken})
+	defer srv.Close()
+	p := startBinary(b, srv, b.TempDir(), "AFTERGLOW_LOG_LEVEL=warn", "AFTERGLOW_STORAGE_ENCRYPTION_KEY="+e2eKey)
+	waitUp(b, srv, p)
+	defer p.stop(b)
+	cb, err := srv.Invoke(context.Background(), aftercareDrop(srv))
 	if err != nil {
-		panic(err)
+		b.Fatal(err)
 	}
-	return body
-}()
+	if len(cb.Files) > 0 || len(cb.Raw) < 1000 {
+		b.Fatalf("not a topic's answer: %d files, %d bytes", len(cb.Files), len(cb.Raw))
+	}
+	return cb.Raw
+}
 
 // floorEcho runs the echo bot until the benchmark kills it; any callback the stand-in
 // refuses ends it with an error.
 func floorEcho(apiBase string) error {
+	reply, err := os.ReadFile(os.Getenv(floorReplyEnv))
+	if err != nil {
+		return err
+	}
 	cfg := bot.DefaultConfig()
 	cfg.Discord.Token, cfg.Discord.APIBase = e2eToken, apiBase
 	s, err := bot.NewSession(cfg, bot.NewTransport())
@@ -89,7 +104,7 @@ func floorEcho(apiBase string) error {
 	}
 	s.Identify.Intents = discordgo.IntentsGuilds
 	s.AddHandler(func(s *discordgo.Session, ic *discordgo.InteractionCreate) {
-		req, err := http.NewRequest(http.MethodPost, discordgo.EndpointInteractionResponse(ic.ID, ic.Token), bytes.NewReader(floorReply))
+		req, err := http.NewRequest(http.MethodPost, discordgo.EndpointInteractionResponse(ic.ID, ic.Token), bytes.NewReader(reply))
 		if err == nil {
 			req.Header.Set("Content-Type", "application/json")
 			var res *http.Response
