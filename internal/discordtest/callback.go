@@ -132,6 +132,7 @@ func (s *Server) interactionCallback(c *call) reply {
 		if err := json.Unmarshal(js, &p); err != nil { // a type the checker let through
 			problems = append(problems, err.Error())
 		}
+		p.Data.fields, _ = obj["data"].(map[string]any)
 	}
 	if itype == InteractionModalSubmit && !fromMessage && (p.Type == CallbackDeferredUpdate || p.Type == CallbackUpdate) {
 		problems = append(problems, fmt.Sprintf("type: %d updates a message, but this modal was not opened from one", p.Type))
@@ -166,7 +167,7 @@ func (s *Server) applyCallbackLocked(st *interactionState, cb *Callback, p callb
 			m.apply(p.Data.messagePayload)
 			s.attachFiles(m, files)
 		} else {
-			m.Flags = p.Data.Flags.Value&FlagEphemeral | FlagLoading
+			m.Flags = p.Data.Flags&FlagEphemeral | FlagLoading
 			st.deferred = true
 		}
 		s.storeMessageLocked(m)
@@ -182,7 +183,7 @@ func (s *Server) applyCallbackLocked(st *interactionState, cb *Callback, p callb
 	case CallbackAutocomplete:
 		cb.Choices = nonNil(p.Data.Choices)
 	case CallbackModal:
-		m := Modal{CustomID: p.Data.CustomID, Title: p.Data.Title, Components: p.Data.Components.Value}
+		m := Modal{CustomID: p.Data.CustomID, Title: p.Data.Title, Components: p.Data.Components}
 		cb.Modal = &m
 		s.modals[m.CustomID] = m
 	}

@@ -1,7 +1,6 @@
 package discordtest
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -167,48 +166,41 @@ func walkComponents(cs []Component, f func(Component)) {
 	}
 }
 
-// sent is a payload field that remembers whether it was in the payload, so an edit
-// changes only the fields it names, and null clears one, as Discord's PATCH does.
-type sent[T any] struct {
-	Set   bool
-	Value T
-}
-
-func (f *sent[T]) UnmarshalJSON(b []byte) error {
-	var v T // fresh, so a replaced slice never aliases the old one
-	if !bytes.Equal(b, []byte("null")) {
-		if err := json.Unmarshal(b, &v); err != nil {
-			return err
-		}
-	}
-	f.Set, f.Value = true, v
-	return nil
-}
-
 // messagePayload is what the stand-in keeps of a message create or edit payload, decoded
-// in one pass after the checker has vetted the payload.
+// in one pass after the checker has vetted the payload. A field sent as null decodes to
+// its zero value, and every decode makes fresh slices, so a stored message never shares
+// them with another.
 type messagePayload struct {
-	Content      sent[string]      `json:"content"`
-	Embeds       sent[[]Embed]     `json:"embeds"`
-	Components   sent[[]Component] `json:"components"`
-	Flags        sent[int]         `json:"flags"`
-	Nonce        json.RawMessage   `json:"nonce"`
-	EnforceNonce bool              `json:"enforce_nonce"`
+	Content      string          `json:"content"`
+	Embeds       []Embed         `json:"embeds"`
+	Components   []Component     `json:"components"`
+	Flags        int             `json:"flags"`
+	Nonce        json.RawMessage `json:"nonce"`
+	EnforceNonce bool            `json:"enforce_nonce"`
+	// fields is the payload as the checker saw it: which fields were sent, null or not.
+	fields map[string]any
+}
+
+// has reports whether the payload named the field, even as null: an edit changes only the
+// fields it names, and null clears one, as Discord's PATCH does.
+func (p messagePayload) has(field string) bool {
+	_, ok := p.fields[field]
+	return ok
 }
 
 // apply overwrites the fields the payload holds.
 func (m *MessageContent) apply(p messagePayload) {
-	if p.Content.Set {
-		m.Content = p.Content.Value
+	if p.has("content") {
+		m.Content = p.Content
 	}
-	if p.Embeds.Set {
-		m.Embeds = p.Embeds.Value
+	if p.has("embeds") {
+		m.Embeds = p.Embeds
 	}
-	if p.Components.Set {
-		m.Components = p.Components.Value
+	if p.has("components") {
+		m.Components = p.Components
 	}
-	if p.Flags.Set {
-		m.Flags = p.Flags.Value
+	if p.has("flags") {
+		m.Flags = p.Flags
 	}
 }
 
@@ -497,7 +489,7 @@ func (s *Server) readMessagePayload(c *call, create bool) (messagePayload, []Fil
 		s.violate(where, "empty message: no content, embeds, components or files")
 		return messagePayload{}, nil, apiError(http.StatusBadRequest, 50006, "Cannot send an empty message"), false
 	}
-	var p messagePayload
+	p := messagePayload{fields: obj}
 	if err := json.Unmarshal(js, &p); err != nil { // a type the checker let through
 		s.violate(where, err.Error())
 		return messagePayload{}, nil, apiError(http.StatusBadRequest, 50035, "Invalid Form Body"), false
