@@ -191,7 +191,12 @@ func (b *Bot) Run(ctx context.Context) error {
 		b.log.Info("connected to Discord", "bot_user", r.User.ID, "application", b.applicationID())
 		readyOnce.Do(func() { close(ready) })
 		go b.registered.Do(func() {
-			if err := b.syncCommands(ctx, false); err != nil {
+			err := b.syncCommands(ctx, false)
+			switch {
+			case err == nil:
+			case ctx.Err() != nil: // stopped mid-way, not a failure: the next start checks again
+				b.log.Info("register commands: stopped by shutdown", "err", err)
+			default:
 				b.log.Error("register commands", "err", err)
 			}
 		})

@@ -1,9 +1,11 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -42,6 +44,45 @@ func TestRegistersCommandsForEveryContextOnceByHash(t *testing.T) {
 	if h.srv.CommandOverwrites() != 1 {
 		t.Fatalf("re-registered unchanged commands: %d overwrites", h.srv.CommandOverwrites())
 	}
+}
+
+// A bot stopped while Discord has not yet answered its command registration has nothing
+// to report as an error: the next start registers again, since it never learnt that the
+// first attempt worked.
+func TestShutdownDuringRegistrationIsNotAnError(t *testing.T) {
+	var logs lockedLog
+	h := newHarness(t, withLatency("PUT /applications/*/commands", 2*time.Second), withLog(&logs))
+	h.stop() // the stand-in holds the commands; its answer is still 2 s away
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Fatalf("a shutdown logged an error:\n%s", logs.String())
+	}
+	h.srv.SetLatency("PUT /applications/*/commands", 0)
+	h.start(h.bot.cfg)
+	// The stand-in already lists the commands, so start does not wait for this overwrite.
+	for deadline := time.Now().Add(5 * time.Second); h.srv.CommandOverwrites() < 2; {
+		if time.Now().After(deadline) {
+			t.Fatal("the restart never registered the commands again")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// lockedLog is a log sink that tests read while the bot may still write to it.
+type lockedLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 func TestGuildRegistration(t *testing.T) {

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -43,6 +44,7 @@ type harness struct {
 	now    func() time.Time // the bot's clock: clock.Now, or time.Now
 	ctx    context.Context
 	dbPath string
+	log    io.Writer // where the bot logs its warnings and errors
 	stop   func()
 }
 
@@ -51,6 +53,8 @@ type harnessSetup struct {
 	cfg       Config
 	srv       discordtest.Options
 	realClock bool
+	latencies map[string]time.Duration // stand-in routes answered late from the start
+	log       io.Writer                // a copy of the bot's log, warnings and up
 }
 
 type harnessOption func(*harnessSetup)
@@ -66,6 +70,21 @@ func withRateLimit(perSecond int) harnessOption {
 // withHTTP serves /healthz and /metrics on an ephemeral loopback port (see Bot.HTTPAddr).
 func withHTTP(s *harnessSetup) { s.cfg.HTTP.Listen = "127.0.0.1:0" }
 
+// withLatency has the stand-in answer route late from before the bot starts.
+func withLatency(route string, d time.Duration) harnessOption {
+	return func(s *harnessSetup) {
+		if s.latencies == nil {
+			s.latencies = map[string]time.Duration{}
+		}
+		s.latencies[route] = d
+	}
+}
+
+// withLog copies the bot's warnings and errors to w as well as to the test log.
+func withLog(w io.Writer) harnessOption {
+	return func(s *harnessSetup) { s.log = w }
+}
+
 // withRealClock runs the bot on the real clock, for retries whose (shortened) backoff must
 // pass by itself.
 func withRealClock(s *harnessSetup) { s.realClock = true }
@@ -78,8 +97,15 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	}
 	cfg := setup.cfg
 	srv := discordtest.New(t, setup.srv)
+	for route, d := range setup.latencies {
+		srv.SetLatency(route, d)
+	}
 	h := &harness{t: t, srv: srv, clock: &fakeClock{now: time.Now().UTC().Truncate(time.Second)}, dbPath: filepath.Join(t.TempDir(), "bot.db")}
 	h.now = h.clock.Now
+	h.log = testWriter{t}
+	if setup.log != nil {
+		h.log = io.MultiWriter(h.log, setup.log)
+	}
 	if setup.realClock {
 		h.now = time.Now
 	}
@@ -104,7 +130,7 @@ func (h *harness) start(cfg Config) {
 		h.t.Fatal(err)
 	}
 	b, err := New(Options{Config: cfg, Store: store, Content: content.MustLoad(), Clock: h.now,
-		Log: slog.New(slog.NewTextHandler(testWriter{h.t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		Log: slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -106,7 +106,8 @@ func (b *Bot) syncCommands(ctx context.Context, force bool) error {
 	if _, err := b.callbacks.ApplicationCommandBulkOverwrite(appID, b.cfg.Discord.GuildID, cmds, discordgo.WithContext(ctx)); err != nil {
 		return fmt.Errorf("register commands: %w", err)
 	}
-	if err := b.store.SetMeta(ctx, metaCommandHash, hash); err != nil {
+	// Discord has the commands now: record that even if shutdown began meanwhile.
+	if err := b.store.SetMeta(context.WithoutCancel(ctx), metaCommandHash, hash); err != nil {
 		return fmt.Errorf("save registered commands hash: %w", err)
 	}
 	scope := "global"
