@@ -29,10 +29,10 @@ const (
 // BenchmarkLoopbackFloor times what BenchmarkEndToEnd times, against the same stand-in,
 // with a bot that does nothing of its own: a discordgo session set up as Afterglow's that
 // answers every interaction with the bytes of Afterglow's own answer, recorded once
-// before, through the same transport. The gap between the two benchmarks is Afterglow's own doing. The floor is the
-// machine's and the stack's: wake-ups, discordgo decoding the event, net/http, the
-// stand-in, and whatever else shares the two cores. It moves from hour to hour, so compare
-// runs made one after the other.
+// before, through the same transport. The gap between the two benchmarks is Afterglow's
+// own doing. The floor is the machine's and the stack's: wake-ups, discordgo decoding the
+// event, net/http, the stand-in, and whatever else shares the two cores. It moves from
+// hour to hour, so compare runs made one after the other.
 func BenchmarkLoopbackFloor(b *testing.B) {
 	reply := filepath.Join(b.TempDir(), "reply.json")
 	if err := os.WriteFile(reply, afterglowsAnswer(b), 0o600); err != nil {

@@ -278,9 +278,10 @@ func percentile(d []time.Duration, p float64) time.Duration {
 }
 
 // BenchmarkEndToEnd measures /aftercare through the built binary over loopback; run it with
-// -benchtime=1000x. answer is Discord's view of the bot: from INTERACTION_CREATE written to
-// the gateway to the callback request arriving. roundtrip is the test's: it adds building
-// the event, the stand-in checking the callback against Discord's rules, and waking the test.
+// -benchtime=3000x, beside BenchmarkLoopbackFloor. answer is Discord's view of the bot:
+// from INTERACTION_CREATE written to the gateway to the callback request arriving.
+// roundtrip is the test's: it adds the stand-in checking the callback against Discord's
+// rules, and waking the test.
 func BenchmarkEndToEnd(b *testing.B) {
 	srv := dt.New(b, dt.Options{Token: e2eToken})
 	p := startBinary(b, srv, b.TempDir(), "AFTERGLOW_LOG_LEVEL=warn", "AFTERGLOW_STORAGE_ENCRYPTION_KEY="+e2eKey)
