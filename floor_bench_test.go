@@ -62,7 +62,7 @@ func BenchmarkLoopbackFloor(b *testing.B) {
 	if err := srv.WaitReady(ctx); err != nil {
 		b.Fatalf("the echo bot never identified: %v (exit: %v)\n%s", err, echoErr, &out)
 	}
-	timeAftercare(b, srv)
+	srv.TimeInvocations(b, func() dt.Interaction { return aftercareDrop(srv) })
 	select {
 	case <-exited:
 		b.Fatalf("the echo bot ended: %v\n%s", echoErr, &out)
@@ -71,7 +71,7 @@ func BenchmarkLoopbackFloor(b *testing.B) {
 }
 
 // afterglowsAnswer is the body of the built binary's callback to the interaction that
-// timeAftercare sends, so that the stand-in has the same bytes to read and check from the
+// both benchmarks send, so that the stand-in has the same bytes to read and check from the
 // echo bot as from Afterglow.
 func afterglowsAnswer(b *testing.B) []byte {
 	srv := dt.New(b, dt.Options{Token: e2eToken})

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -272,11 +271,6 @@ func TestTryPrintsATopicOffline(t *testing.T) {
 	}
 }
 
-// percentile of sorted durations.
-func percentile(d []time.Duration, p float64) time.Duration {
-	return d[int(float64(len(d)-1)*p)]
-}
-
 // BenchmarkEndToEnd measures /aftercare through the built binary over loopback; run it with
 // -benchtime=3000x, beside BenchmarkLoopbackFloor. answer is Discord's view of the bot:
 // from INTERACTION_CREATE written to the gateway to the callback request arriving.
@@ -286,44 +280,13 @@ func BenchmarkEndToEnd(b *testing.B) {
 	srv := dt.New(b, dt.Options{Token: e2eToken})
 	p := startBinary(b, srv, b.TempDir(), "AFTERGLOW_LOG_LEVEL=warn", "AFTERGLOW_STORAGE_ENCRYPTION_KEY="+e2eKey)
 	waitUp(b, srv, p)
-	timeAftercare(b, srv)
+	srv.TimeInvocations(b, func() dt.Interaction { return aftercareDrop(srv) })
 	b.ReportMetric(float64(rssKiB(p.cmd.Process.Pid))/1024, "MiB-RSS")
 	p.stop(b)
-}
-
-// timeAftercare invokes /aftercare topic:drop b.N times, one after another, and reports
-// how long the answers took, as Discord sees them and as the test does.
-func timeAftercare(b *testing.B, srv *dt.Server) {
-	ctx := context.Background()
-	answer, roundtrip := make([]time.Duration, 0, b.N), make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for range b.N {
-		i := aftercareDrop(srv)
-		start := time.Now()
-		if _, err := srv.Invoke(ctx, i); err != nil {
-			b.Fatal(err)
-		}
-		roundtrip = append(roundtrip, time.Since(start))
-		took, ok := srv.ResponseTime(i.ID)
-		if !ok {
-			b.Fatal("no response time")
-		}
-		answer = append(answer, took)
-	}
-	b.StopTimer()
-	reportPercentiles(b, "answer", answer)
-	reportPercentiles(b, "roundtrip", roundtrip)
 }
 
 // aftercareDrop is the interaction the end-to-end benchmarks time: alice asks for the topic
 // on drop, in a server.
 func aftercareDrop(srv *dt.Server) dt.Interaction {
 	return srv.SlashCommand(dt.User{ID: "200000000000000001", Username: "alice"}, dt.Where{}, "aftercare", dt.StringOption("topic", "drop"))
-}
-
-// reportPercentiles reports the median and the 99th percentile of d in microseconds.
-func reportPercentiles(b *testing.B, name string, d []time.Duration) {
-	slices.Sort(d)
-	b.ReportMetric(float64(percentile(d, 0.50).Microseconds()), name+"-p50-µs")
-	b.ReportMetric(float64(percentile(d, 0.99).Microseconds()), name+"-p99-µs")
 }

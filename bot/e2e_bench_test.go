@@ -3,9 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
-	"slices"
 	"testing"
-	"time"
 
 	"github.com/afterglow-bot/afterglow/commands"
 	dt "github.com/afterglow-bot/afterglow/internal/discordtest"
@@ -16,26 +14,10 @@ import (
 // root package's BenchmarkEndToEnd.
 func BenchmarkInteractionRoundTrip(b *testing.B) {
 	h := newHarness(b)
-	answer, roundtrip := make([]time.Duration, 0, b.N), make([]time.Duration, 0, b.N)
 	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		i := h.srv.SlashCommand(alice, guild, "aftercare", dt.StringOption("topic", "drop"))
-		start := time.Now()
-		h.invoke(i)
-		roundtrip = append(roundtrip, time.Since(start))
-		took, ok := h.srv.ResponseTime(i.ID)
-		if !ok {
-			b.Fatal("no response time")
-		}
-		answer = append(answer, took)
-	}
-	b.StopTimer()
-	for name, d := range map[string][]time.Duration{"answer": answer, "roundtrip": roundtrip} {
-		slices.Sort(d)
-		b.ReportMetric(float64(d[len(d)/2].Microseconds()), name+"-p50-µs")
-		b.ReportMetric(float64(d[len(d)*99/100].Microseconds()), name+"-p99-µs")
-	}
+	h.srv.TimeInvocations(b, func() dt.Interaction {
+		return h.srv.SlashCommand(alice, guild, "aftercare", dt.StringOption("topic", "drop"))
+	})
 }
 
 // BenchmarkCallbackEncoding measures turning /aftercare's answer into the JSON body of its
