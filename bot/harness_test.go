@@ -16,31 +16,13 @@ import (
 
 const testToken = "test-token-not-secret"
 
-// fakeClock is the bot's clock in tests: it moves only when a test moves it.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // harness is a real Bot, on real SQLite, talking to the stand-in over loopback.
 type harness struct {
 	t      testing.TB
 	srv    *discordtest.Server
 	bot    *Bot
 	store  *storage.DB
-	clock  *fakeClock
+	clock  *discordtest.Clock
 	now    func() time.Time // the bot's clock: clock.Now, or time.Now
 	ctx    context.Context
 	dbPath string
@@ -100,7 +82,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	for route, d := range setup.latencies {
 		srv.SetLatency(route, d)
 	}
-	h := &harness{t: t, srv: srv, clock: &fakeClock{now: time.Now().UTC().Truncate(time.Second)}, dbPath: filepath.Join(t.TempDir(), "bot.db")}
+	h := &harness{t: t, srv: srv, clock: discordtest.NewClock(time.Now().UTC().Truncate(time.Second)), dbPath: filepath.Join(t.TempDir(), "bot.db")}
 	h.now = h.clock.Now
 	h.log = testWriter{t}
 	if setup.log != nil {

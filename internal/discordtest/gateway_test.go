@@ -317,7 +317,7 @@ func TestInteractionsInDMsWithFilesModalsAndAutocomplete(t *testing.T) {
 
 func TestLateUnknownAndExpiredAnswersAreRefused(t *testing.T) {
 	t.Parallel()
-	clk := &clock{now: time.Date(2025, 3, 1, 20, 0, 0, 0, time.UTC)}
+	clk := NewClock(time.Date(2025, 3, 1, 20, 0, 0, 0, time.UTC))
 	srv := New(t, Options{Token: testToken, Now: clk.Now})
 	srv.ExpectViolations()
 	ctx := testContext(t)

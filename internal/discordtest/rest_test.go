@@ -131,27 +131,9 @@ func TestDMsMessagesAndClosedDMs(t *testing.T) {
 	}
 }
 
-// clock is a settable clock for Options.Now.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 func TestEnforcedNonceReturnsTheFirstMessage(t *testing.T) {
 	t.Parallel()
-	clk := &clock{now: time.Date(2025, 3, 1, 20, 0, 0, 0, time.UTC)}
+	clk := NewClock(time.Date(2025, 3, 1, 20, 0, 0, 0, time.UTC))
 	srv := New(t, Options{Token: testToken, Now: clk.Now})
 	dg := newSession(t, srv)
 	ch := srv.DMChannel(alice.ID)
