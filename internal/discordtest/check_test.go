@@ -90,7 +90,7 @@ func TestCheckMessageFindsBrokenLimits(t *testing.T) {
 		}
 		return strings.Join(os, ",")
 	}
-	cases := []struct{ name, payload, want string }{
+	cases := []problemCase{
 		{"content", `{"content":"` + strings.Repeat("é", 2001) + `",` + am + `}`, "content: 2001 characters, limit 2000"},
 		{"no allowed_mentions", `{"content":"hi"}`, "allowed_mentions: missing"},
 		{"parse users", `{"content":"hi","allowed_mentions":{"parse":["users"]}}`, "allowed_mentions.parse: is [users]"},
@@ -121,14 +121,7 @@ func TestCheckMessageFindsBrokenLimits(t *testing.T) {
 		{"unknown field", `{"content":"x","ephemeral":true,` + am + `}`, "ephemeral: unknown field"},
 		{"not json", `{"content":`, "body: not a JSON object"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			problems := CheckMessage([]byte(c.payload))
-			if !strings.Contains(strings.Join(problems, "\n"), c.want) {
-				t.Errorf("problems %q, want one containing %q", problems, c.want)
-			}
-		})
-	}
+	expectProblems(t, CheckMessage, cases)
 }
 
 func TestCheckCallbackFindsBrokenLimits(t *testing.T) {
@@ -143,7 +136,7 @@ func TestCheckCallbackFindsBrokenLimits(t *testing.T) {
 	for i := range 26 {
 		choices = append(choices, fmt.Sprintf(`{"name":"c%d","value":"v"}`, i))
 	}
-	cases := []struct{ name, payload, want string }{
+	cases := []problemCase{
 		{"modal title", modal(strings.Repeat("t", 46), input("")), "data.title: 46 characters, limit 45"},
 		{"six modal rows", modal("T", input(""), input(""), input(""), input(""), input(""), input("")), "data.components: 6 items, limit 5"},
 		{"input label", modal("T", input(`,"label":"`+strings.Repeat("l", 46)+`"`)), "label: 46 characters, limit 45"},
@@ -160,14 +153,7 @@ func TestCheckCallbackFindsBrokenLimits(t *testing.T) {
 		{"defer flags", `{"type":5,"data":{"flags":4}}`, "a deferred response can only set 64"},
 		{"unknown type", `{"type":3}`, "3 is not an interaction callback type"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			problems := CheckCallback([]byte(c.payload))
-			if !strings.Contains(strings.Join(problems, "\n"), c.want) {
-				t.Errorf("problems %q, want one containing %q", problems, c.want)
-			}
-		})
-	}
+	expectProblems(t, CheckCallback, cases)
 	if p := checkCallback([]byte(`{"type":8,"data":{"choices":[]}}`), 0, InteractionCommand); !strings.Contains(strings.Join(p, "\n"), "not valid for interaction type 2") {
 		t.Errorf("autocomplete answer to a command: %q", p)
 	}
@@ -183,7 +169,7 @@ func TestCheckCommandsFindsBrokenDefinitions(t *testing.T) {
 		many = append(many, opt(fmt.Sprintf("o%d", i), false))
 		choices = append(choices, fmt.Sprintf(`{"name":"c%d","value":"v"}`, i))
 	}
-	cases := []struct{ name, payload, want string }{
+	cases := []problemCase{
 		{"upper case", `[{"name":"Aftercare","description":"d"}]`, `[0].name: "Aftercare" must be 1-32 lower-case`},
 		{"space", `[{"name":"after care","description":"d"}]`, `must be 1-32 lower-case`},
 		{"long name", `[{"name":"` + strings.Repeat("a", 33) + `","description":"d"}]`, "[0].name: 33 characters, limit 32"},
@@ -199,14 +185,7 @@ func TestCheckCommandsFindsBrokenDefinitions(t *testing.T) {
 		{"autocomplete and choices", `[{"name":"a","description":"d","options":[{"type":3,"name":"n","description":"d","autocomplete":true,"choices":[{"name":"x","value":"x"}]}]}]`, "autocomplete and choices cannot be combined"},
 		{"bad context", `[{"name":"a","description":"d","contexts":[3]}]`, "[0].contexts[0]: 3 is not a valid value"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			problems := CheckCommands([]byte(c.payload))
-			if !strings.Contains(strings.Join(problems, "\n"), c.want) {
-				t.Errorf("problems %q, want one containing %q", problems, c.want)
-			}
-		})
-	}
+	expectProblems(t, CheckCommands, cases)
 }
 
 // Discord refuses a body with anything after its JSON object; so must the checkers.
@@ -223,5 +202,21 @@ func TestCheckersRefuseDataAfterTheObject(t *testing.T) {
 	}
 	if p := CheckMessage([]byte(`{"content":"hi","allowed_mentions":{"parse":[]}}` + "\n")); len(p) != 0 {
 		t.Errorf("a trailing newline: %q", p)
+	}
+}
+
+// problemCase is a payload and a problem its checker must report.
+type problemCase struct{ name, payload, want string }
+
+// expectProblems runs check on each case's payload and wants a problem containing want.
+func expectProblems(t *testing.T, check func([]byte) []string, cases []problemCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			problems := check([]byte(c.payload))
+			if !strings.Contains(strings.Join(problems, "\n"), c.want) {
+				t.Errorf("problems %q, want one containing %q", problems, c.want)
+			}
+		})
 	}
 }
