@@ -15,7 +15,14 @@ type Invitation struct {
 	InviteeID string    `json:"invitee_id"`
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// Hidden marks a refused invitation: it exists for its inviter alone, never for the
+	// invitee. It is left out of JSON so that the inviter's export cannot tell either.
+	Hidden bool `json:"-"`
 }
+
+// InviteCooldown is how long someone who was declined or removed may not invite the person
+// who declined or removed them.
+const InviteCooldown = 7 * 24 * time.Hour
 
 // Partner is one end of a partner link, seen from the other end.
 type Partner struct {
@@ -23,12 +30,16 @@ type Partner struct {
 	Since  time.Time `json:"since"`
 }
 
-const invitationColumns = "id, inviter_id, invitee_id, created_at, expires_at"
+const invitationColumns = "id, inviter_id, invitee_id, created_at, expires_at, hidden"
+
+// receivedWhere selects the invitations userID (?) received: hidden ones exist only for their
+// inviter, so an invitee's view, export and summary never include them.
+const receivedWhere = "invitee_id = ? AND hidden = 0"
 
 func scanInvitation(row interface{ Scan(...any) error }) (Invitation, error) {
 	var inv Invitation
 	var created, expires int64
-	if err := row.Scan(&inv.ID, &inv.InviterID, &inv.InviteeID, &created, &expires); err != nil {
+	if err := row.Scan(&inv.ID, &inv.InviterID, &inv.InviteeID, &created, &expires, &inv.Hidden); err != nil {
 		return Invitation{}, err
 	}
 	inv.CreatedAt, inv.ExpiresAt = fromMillis(created), fromMillis(expires)
@@ -53,10 +64,13 @@ func queryInvitations(ctx context.Context, q querier, where string, args ...any)
 }
 
 // CreateInvitation records an invitation from inviterID to inviteeID that expires after ttl.
-// It fails with ErrAlreadyPartners, ErrInvitePending (either direction), ErrInviteLimit (the
-// inviter created dailyLimit invitations in the 24 h before now; dailyLimit <= 0 means no
-// limit) or ErrInviteRefused (the invitee blocked the inviter or turned invitations off),
-// checked in that order so that only someone within the limit learns of a refusal.
+// It fails with ErrAlreadyPartners, ErrInvitePending (either direction, counting the
+// inviter's hidden invitations but not the invitee's), ErrInviteLimit (the inviter created
+// dailyLimit invitations in the 24 h before now; dailyLimit <= 0 means no limit), checked in
+// that order. When the invitee blocked the inviter, turned invitations off, or declined or
+// removed the inviter less than InviteCooldown ago, it stores and returns a hidden
+// invitation together with ErrInviteRefused: it is pending, listed, counted and withdrawn
+// like any other for the inviter, so that a refusal cannot be told from closed DMs.
 func (db *DB) CreateInvitation(ctx context.Context, inviterID, inviteeID string, now time.Time, ttl time.Duration, dailyLimit int) (Invitation, error) {
 	inv := Invitation{InviterID: inviterID, InviteeID: inviteeID, CreatedAt: now.UTC(), ExpiresAt: now.Add(ttl).UTC()}
 	err := db.inTx(ctx, "create invitation", func(tx *sql.Tx) error {
@@ -72,7 +86,7 @@ func (db *DB) CreateInvitation(ctx context.Context, inviterID, inviteeID string,
 		}
 		var pending int
 		err = tx.QueryRowContext(ctx, `SELECT count(*) FROM invitations
-			WHERE ((inviter_id = ? AND invitee_id = ?) OR (inviter_id = ? AND invitee_id = ?)) AND expires_at > ?`,
+			WHERE ((inviter_id = ? AND invitee_id = ?) OR (inviter_id = ? AND invitee_id = ? AND hidden = 0)) AND expires_at > ?`,
 			inviterID, inviteeID, inviteeID, inviterID, millis(now)).Scan(&pending)
 		if err != nil {
 			return err
@@ -91,25 +105,18 @@ func (db *DB) CreateInvitation(ctx context.Context, inviterID, inviteeID string,
 				return ErrInviteLimit
 			}
 		}
-		blocked, err := isBlocked(ctx, tx, db.crypt, inviteeID, inviterID)
-		if err != nil {
+		if inv.Hidden, err = refuses(ctx, tx, db.crypt, inviteeID, inviterID, now); err != nil {
 			return err
 		}
-		settings, err := userSettings(ctx, tx, inviteeID)
-		if err != nil {
-			return err
-		}
-		if blocked || settings.InvitesOff {
-			return ErrInviteRefused
-		}
-		// Expired leftovers between the two would only confuse later lookups.
+		// Expired leftovers between the two would only confuse later lookups. An unexpired one
+		// left here is the invitee's hidden invitation, which this one replaces.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM invitations
 			WHERE (inviter_id = ? AND invitee_id = ?) OR (inviter_id = ? AND invitee_id = ?)`,
 			inviterID, inviteeID, inviteeID, inviterID); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, "INSERT INTO invitations (inviter_id, invitee_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-			inviterID, inviteeID, millis(inv.CreatedAt), millis(inv.ExpiresAt))
+		res, err := tx.ExecContext(ctx, "INSERT INTO invitations (inviter_id, invitee_id, created_at, expires_at, hidden) VALUES (?, ?, ?, ?, ?)",
+			inviterID, inviteeID, millis(inv.CreatedAt), millis(inv.ExpiresAt), inv.Hidden)
 		if err != nil {
 			return err
 		}
@@ -122,7 +129,40 @@ func (db *DB) CreateInvitation(ctx context.Context, inviterID, inviteeID string,
 	if err != nil {
 		return Invitation{}, err
 	}
+	if inv.Hidden {
+		return inv, ErrInviteRefused
+	}
 	return inv, nil
+}
+
+// refuses says whether userID would refuse an invitation from otherID: a block, invitations
+// turned off, or a cooldown userID set on otherID that still runs at now.
+func refuses(ctx context.Context, q querier, crypt *sealer, userID, otherID string, now time.Time) (bool, error) {
+	blocked, err := isBlocked(ctx, q, crypt, userID, otherID)
+	if err != nil || blocked {
+		return blocked, err
+	}
+	settings, err := userSettings(ctx, q, userID)
+	if err != nil || settings.InvitesOff {
+		return settings.InvitesOff, err
+	}
+	var cooling int
+	err = q.QueryRowContext(ctx, "SELECT count(*) FROM invite_cooldowns WHERE setter_id = ? AND target_hash = ? AND until > ?",
+		userID, crypt.blockHash(otherID), millis(now)).Scan(&cooling)
+	return cooling > 0, err
+}
+
+// startCooldown keeps otherID from inviting setterID for InviteCooldown from now.
+func startCooldown(ctx context.Context, tx *sql.Tx, crypt *sealer, setterID, otherID string, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO invite_cooldowns (setter_id, target_hash, until) VALUES (?, ?, ?)
+		ON CONFLICT DO UPDATE SET until = excluded.until`, setterID, crypt.blockHash(otherID), millis(now.Add(InviteCooldown)))
+	return err
+}
+
+// purgeCooldowns deletes the cooldowns that ended by now.
+func purgeCooldowns(ctx context.Context, tx *sql.Tx, now time.Time) error {
+	_, err := tx.ExecContext(ctx, "DELETE FROM invite_cooldowns WHERE until <= ?", millis(now))
+	return err
 }
 
 // Invitation returns the invitation with id, expired or not; ErrNotFound when there is none.
@@ -139,7 +179,7 @@ func (db *DB) Invitation(ctx context.Context, id int64) (Invitation, error) {
 
 // InvitationsTo lists the unexpired invitations userID has received, oldest first.
 func (db *DB) InvitationsTo(ctx context.Context, userID string, now time.Time) ([]Invitation, error) {
-	invs, err := queryInvitations(ctx, db.sql, "invitee_id = ? AND expires_at > ?", userID, millis(now))
+	invs, err := queryInvitations(ctx, db.sql, receivedWhere+" AND expires_at > ?", userID, millis(now))
 	if err != nil {
 		return nil, fmt.Errorf("list invitations to a user: %w", err)
 	}
@@ -155,11 +195,11 @@ func (db *DB) InvitationsFrom(ctx context.Context, userID string, now time.Time)
 	return invs, nil
 }
 
-// takeInvitation deletes invitation id if column (inviter_id or invitee_id) is userID and it
-// has not expired, returning it; ErrNotFound or ErrExpired otherwise.
-func takeInvitation(ctx context.Context, tx *sql.Tx, id int64, column, userID string, now time.Time) (Invitation, error) {
+// takeInvitation deletes invitation id if who (receivedWhere, or "inviter_id = ?") selects
+// userID and it has not expired, returning it; ErrNotFound or ErrExpired otherwise.
+func takeInvitation(ctx context.Context, tx *sql.Tx, id int64, who, userID string, now time.Time) (Invitation, error) {
 	inv, err := scanInvitation(tx.QueryRowContext(ctx,
-		"SELECT "+invitationColumns+" FROM invitations WHERE id = ? AND "+column+" = ?", id, userID))
+		"SELECT "+invitationColumns+" FROM invitations WHERE id = ? AND "+who, id, userID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Invitation{}, ErrNotFound
 	}
@@ -181,7 +221,7 @@ func (db *DB) AcceptInvitation(ctx context.Context, id int64, inviteeID string, 
 	var inv Invitation
 	err := db.inTx(ctx, fmt.Sprintf("accept invitation %d", id), func(tx *sql.Tx) error {
 		var err error
-		if inv, err = takeInvitation(ctx, tx, id, "invitee_id", inviteeID, now); err != nil {
+		if inv, err = takeInvitation(ctx, tx, id, receivedWhere, inviteeID, now); err != nil {
 			return err
 		}
 		lo, hi := pairOrder(inv.InviterID, inv.InviteeID)
@@ -195,12 +235,16 @@ func (db *DB) AcceptInvitation(ctx context.Context, id int64, inviteeID string, 
 	return inv, nil
 }
 
-// DeclineInvitation removes an invitation sent to inviteeID. ErrNotFound if it is gone or
-// not theirs, ErrExpired if it ran out.
+// DeclineInvitation removes an invitation sent to inviteeID and keeps its inviter from
+// inviting them again for InviteCooldown. ErrNotFound if it is gone or not theirs,
+// ErrExpired if it ran out.
 func (db *DB) DeclineInvitation(ctx context.Context, id int64, inviteeID string, now time.Time) error {
 	return db.inTx(ctx, fmt.Sprintf("decline invitation %d", id), func(tx *sql.Tx) error {
-		_, err := takeInvitation(ctx, tx, id, "invitee_id", inviteeID, now)
-		return err
+		inv, err := takeInvitation(ctx, tx, id, receivedWhere, inviteeID, now)
+		if err != nil {
+			return err
+		}
+		return startCooldown(ctx, tx, db.crypt, inviteeID, inv.InviterID, now)
 	})
 }
 
@@ -208,7 +252,7 @@ func (db *DB) DeclineInvitation(ctx context.Context, id int64, inviteeID string,
 // not theirs, ErrExpired if it ran out.
 func (db *DB) WithdrawInvitation(ctx context.Context, id int64, inviterID string, now time.Time) error {
 	return db.inTx(ctx, fmt.Sprintf("withdraw invitation %d", id), func(tx *sql.Tx) error {
-		_, err := takeInvitation(ctx, tx, id, "inviter_id", inviterID, now)
+		_, err := takeInvitation(ctx, tx, id, "inviter_id = ?", inviterID, now)
 		return err
 	})
 }
@@ -258,13 +302,19 @@ func partnersOf(ctx context.Context, q querier, userID string) ([]Partner, error
 	return out, rows.Err()
 }
 
-// RemovePartner deletes the link between a and b and cancels the undelivered check-ins
-// between them both ways. removed is false when there was no link.
+// RemovePartner deletes the link between a (who ends it) and b, cancels the undelivered
+// check-ins between them both ways, and keeps b from inviting a for InviteCooldown.
+// removed is false when there was no link.
 func (db *DB) RemovePartner(ctx context.Context, a, b string, now time.Time) (removed bool, err error) {
 	err = db.inTx(ctx, "remove partner", func(tx *sql.Tx) error {
 		var err error
 		if removed, err = unlink(ctx, tx, a, b); err != nil {
 			return err
+		}
+		if removed {
+			if err := startCooldown(ctx, tx, db.crypt, a, b, now); err != nil {
+				return err
+			}
 		}
 		_, err = cancelBetween(ctx, tx, a, b, now)
 		return err

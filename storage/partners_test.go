@@ -134,8 +134,9 @@ func TestInvitationDailyLimit(t *testing.T) {
 	// Other people are not limited by alice's count.
 	_, err = db.CreateInvitation(ctx, bob, dave, t0.Add(3*time.Hour), time.Hour, 3)
 	must(t, err)
-	// 24 h after the first, one slot is free again.
-	_, err = db.CreateInvitation(ctx, alice, bob, t0.Add(24*time.Hour), time.Hour, 3)
+	// 24 h after the first, one slot is free again (carol: bob declined alice, so a new
+	// invitation to him would be refused for 7 days).
+	_, err = db.CreateInvitation(ctx, alice, carol, t0.Add(24*time.Hour), time.Hour, 3)
 	must(t, err)
 	_, err = db.CreateInvitation(ctx, alice, dave, t0.Add(24*time.Hour+time.Minute), time.Hour, 3)
 	wantErr(t, err, ErrInviteLimit)
@@ -167,8 +168,9 @@ func TestDeclineWithdrawAcceptChecks(t *testing.T) {
 	_, err = db.Invitation(ctx, inv.ID)
 	wantErr(t, err, ErrNotFound)
 
+	// Bob declined, so alice's next invitation is kept hidden (cooldown); its id is new all the same.
 	inv2, err := db.CreateInvitation(ctx, alice, bob, t0, time.Hour, 0)
-	must(t, err)
+	wantErr(t, err, ErrInviteRefused)
 	if inv2.ID <= inv.ID {
 		t.Fatalf("invitation id %d reused or went back (after %d)", inv2.ID, inv.ID)
 	}
@@ -281,5 +283,158 @@ func TestRemovePartner(t *testing.T) {
 	removed, err = db.RemovePartner(ctx, alice, bob, t0)
 	if err != nil || removed {
 		t.Fatalf("second RemovePartner = %v, %v", removed, err)
+	}
+}
+
+// A refused invitation (block, invitations off) is kept for the inviter alone, so that it
+// looks to them exactly like one whose DM could not be delivered.
+func TestRefusedInvitationIsKeptForTheInviterOnly(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	ttl := time.Hour
+	must(t, db.Block(ctx, bob, alice, t0))
+	must(t, db.SaveUserSettings(ctx, UserSettings{UserID: carol, InvitesOff: true, QuietStart: -1, QuietEnd: -1}))
+
+	for _, invitee := range []string{bob, carol} {
+		refused, err := db.CreateInvitation(ctx, alice, invitee, t0, ttl, 5)
+		wantErr(t, err, ErrInviteRefused)
+		if refused.ID == 0 || refused.InviteeID != invitee || !refused.ExpiresAt.Equal(t0.Add(ttl)) {
+			t.Fatalf("refused invitation = %+v", refused)
+		}
+		// The inviter sees it pending, and a second try answers as for any pending one.
+		_, err = db.CreateInvitation(ctx, alice, invitee, t0.Add(time.Minute), ttl, 5)
+		wantErr(t, err, ErrInvitePending)
+		// The invitee never sees it and cannot act on it, even with its id.
+		if to, _ := db.InvitationsTo(ctx, invitee, t0); len(to) != 0 {
+			t.Fatalf("the invitee sees a refused invitation: %+v", to)
+		}
+		_, err = db.AcceptInvitation(ctx, refused.ID, invitee, t0)
+		wantErr(t, err, ErrNotFound)
+		wantErr(t, db.DeclineInvitation(ctx, refused.ID, invitee, t0), ErrNotFound)
+		ex, err := db.Export(ctx, invitee)
+		must(t, err)
+		c, err := db.Counts(ctx, invitee)
+		must(t, err)
+		if len(ex.InvitationsReceived) != 0 || c.InvitationsReceived != 0 {
+			t.Fatalf("the invitee's export or summary shows it: %+v, %+v", ex.InvitationsReceived, c)
+		}
+	}
+	from, err := db.InvitationsFrom(ctx, alice, t0)
+	must(t, err)
+	ex, err := db.Export(ctx, alice)
+	must(t, err)
+	if len(from) != 2 || from[0].InviteeID != bob || from[1].InviteeID != carol || len(ex.InvitationsSent) != 2 || len(ex.InvitationsCreated) != 2 {
+		t.Fatalf("inviter's view: from %+v, export %+v", from, ex)
+	}
+	// Both count against the daily limit, like any invitation.
+	_, err = db.CreateInvitation(ctx, alice, dave, t0, ttl, 2)
+	wantErr(t, err, ErrInviteLimit)
+	// The inviter may withdraw one; the other expires at the usual time.
+	must(t, db.WithdrawInvitation(ctx, from[0].ID, alice, t0))
+	if left, _ := db.InvitationsFrom(ctx, alice, t0); len(left) != 1 || left[0].ID != from[1].ID {
+		t.Fatalf("after withdrawing: %+v", left)
+	}
+	if left, _ := db.InvitationsFrom(ctx, alice, t0.Add(ttl)); len(left) != 0 {
+		t.Fatalf("after expiry: %+v", left)
+	}
+
+	// The refuser's own invitation is not held up by one they never saw.
+	_, err = db.CreateInvitation(ctx, alice, carol, t0.Add(ttl), ttl, 5)
+	wantErr(t, err, ErrInviteRefused)
+	own, err := db.CreateInvitation(ctx, carol, alice, t0.Add(ttl), ttl, 5)
+	must(t, err)
+	if to, _ := db.InvitationsTo(ctx, alice, t0.Add(ttl)); len(to) != 1 || to[0].ID != own.ID {
+		t.Fatalf("alice's invitations: %+v", to)
+	}
+
+	// Either person's deletion removes a refused invitation.
+	_, err = db.CreateInvitation(ctx, dave, bob, t0, ttl, 5)
+	must(t, err)
+	must(t, db.Block(ctx, bob, dave, t0))
+	_, err = db.CreateInvitation(ctx, dave, bob, t0, ttl, 5)
+	wantErr(t, err, ErrInviteRefused)
+	must(t, db.DeleteUser(ctx, bob))
+	if left, _ := db.InvitationsFrom(ctx, dave, t0); len(left) != 0 {
+		t.Fatalf("after the invitee's deletion: %+v", left)
+	}
+	_, err = db.CreateInvitation(ctx, carol, dave, t0.Add(2*ttl), ttl, 5)
+	must(t, err)
+	_, err = db.CreateInvitation(ctx, dave, carol, t0.Add(3*ttl), ttl, 5)
+	wantErr(t, err, ErrInviteRefused)
+	must(t, db.DeleteUser(ctx, dave))
+	var rows int
+	must(t, db.sql.QueryRow("SELECT count(*) FROM invitations WHERE inviter_id = ? OR invitee_id = ?", dave, dave).Scan(&rows))
+	if rows != 0 {
+		t.Fatalf("%d invitations left after the inviter's deletion", rows)
+	}
+}
+
+// Whoever declined or removed someone is safe from their invitations for 7 days, and may
+// invite them at any time.
+func TestCooldownAfterDeclineOrRemove(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	ttl := time.Hour
+	inv, err := db.CreateInvitation(ctx, alice, bob, t0, ttl, 0)
+	must(t, err)
+	must(t, db.DeclineInvitation(ctx, inv.ID, bob, t0))
+	link(t, db, carol, dave)
+	removed, err := db.RemovePartner(ctx, dave, carol, t0)
+	must(t, err)
+	if !removed {
+		t.Fatal("not removed")
+	}
+
+	for _, pair := range [][2]string{{alice, bob}, {carol, dave}} {
+		_, err = db.CreateInvitation(ctx, pair[0], pair[1], t0.Add(time.Minute), ttl, 0)
+		wantErr(t, err, ErrInviteRefused)
+		if to, _ := db.InvitationsTo(ctx, pair[1], t0.Add(time.Minute)); len(to) != 0 {
+			t.Fatalf("%s sees an invitation during the cooldown: %+v", pair[1], to)
+		}
+		// Just before 7 days the cooldown holds (the refused invitation expired meanwhile).
+		_, err = db.CreateInvitation(ctx, pair[0], pair[1], t0.Add(InviteCooldown-time.Minute), ttl, 0)
+		wantErr(t, err, ErrInviteRefused)
+		_, err = db.CreateInvitation(ctx, pair[0], pair[1], t0.Add(InviteCooldown+ttl), ttl, 0)
+		must(t, err)
+	}
+
+	// The one who declined or removed may invite at once.
+	inv, err = db.CreateInvitation(ctx, alice, carol, t0, ttl, 0)
+	must(t, err)
+	must(t, db.DeclineInvitation(ctx, inv.ID, carol, t0))
+	if _, err := db.CreateInvitation(ctx, carol, alice, t0, ttl, 0); err != nil {
+		t.Fatalf("the decliner could not invite: %v", err)
+	}
+
+	// Stored like a block: the decliner's id, and the other person only as a keyed hash.
+	var n int
+	var hash []byte
+	must(t, db.sql.QueryRow("SELECT count(*), max(target_hash) FROM invite_cooldowns WHERE setter_id = ?", carol).Scan(&n, &hash))
+	if n != 1 || bytes.Contains(hash, []byte(alice)) || len(hash) != 32 {
+		t.Fatalf("cooldown rows = %d, hash %x", n, hash)
+	}
+	ex, err := db.Export(ctx, carol)
+	must(t, err)
+	if c, _ := db.Counts(ctx, carol); len(ex.Cooldowns) != 1 || !ex.Cooldowns[0].Equal(t0.Add(InviteCooldown)) || c.Cooldowns != 1 {
+		t.Fatalf("carol's export %+v, counts %+v", ex.Cooldowns, c)
+	}
+	// The declined person's deletion does not lift it; the decliner's does.
+	must(t, db.DeleteUser(ctx, alice))
+	_, err = db.CreateInvitation(ctx, alice, carol, t0.Add(time.Hour), ttl, 0)
+	wantErr(t, err, ErrInviteRefused)
+	must(t, db.DeleteUser(ctx, carol))
+	if _, err := db.CreateInvitation(ctx, alice, carol, t0.Add(2*time.Hour), ttl, 0); err != nil {
+		t.Fatalf("after the decliner's deletion: %v", err)
+	}
+
+	// Expired cooldowns are purged.
+	inv, err = db.CreateInvitation(ctx, bob, dave, t0, ttl, 0)
+	must(t, err)
+	must(t, db.DeclineInvitation(ctx, inv.ID, dave, t0))
+	_, err = db.Purge(ctx, t0.Add(InviteCooldown+time.Minute), 30*24*time.Hour)
+	must(t, err)
+	must(t, db.sql.QueryRow("SELECT count(*) FROM invite_cooldowns").Scan(&n))
+	if n != 0 {
+		t.Fatalf("%d cooldowns left after purge", n)
 	}
 }

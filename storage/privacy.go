@@ -19,6 +19,9 @@ type Export struct {
 	// InvitationsCreated are the times of invitations the user created, kept for the daily limit.
 	InvitationsCreated []time.Time      `json:"invitations_created"`
 	Blocks             []BlockForExport `json:"blocks"` // blocks the user set
+	// Cooldowns are when the invitation cooldowns the user set (by declining or removing
+	// someone) end; the other person is stored only as a keyed hash.
+	Cooldowns []time.Time `json:"invitation_cooldowns"`
 	// CheckInsSent carry the user's notes and the answers and words the recipients gave.
 	CheckInsSent []CheckIn `json:"checkins_sent"`
 	// CheckInsReceived carry the user's own answers; a sender's note appears once delivered.
@@ -40,6 +43,7 @@ type UserCounts struct {
 	InvitationsReceived int  `json:"invitations_received"`
 	InvitationLog       int  `json:"invitation_log"`
 	Blocks              int  `json:"blocks"`
+	Cooldowns           int  `json:"invitation_cooldowns"`
 	CheckInsSent        int  `json:"checkins_sent"`
 	CheckInsReceived    int  `json:"checkins_received"`
 }
@@ -72,7 +76,7 @@ func (db *DB) Export(ctx context.Context, userID string) (Export, error) {
 		if out.InvitationsSent, err = queryInvitations(ctx, tx, "inviter_id = ?", userID); err != nil {
 			return err
 		}
-		if out.InvitationsReceived, err = queryInvitations(ctx, tx, "invitee_id = ?", userID); err != nil {
+		if out.InvitationsReceived, err = queryInvitations(ctx, tx, receivedWhere, userID); err != nil {
 			return err
 		}
 		if out.InvitationsCreated, err = queryTimes(ctx, tx, "SELECT created_at FROM invitation_log WHERE inviter_id = ? ORDER BY created_at", userID); err != nil {
@@ -84,6 +88,9 @@ func (db *DB) Export(ctx context.Context, userID string) (Export, error) {
 		}
 		for _, t := range blockTimes {
 			out.Blocks = append(out.Blocks, BlockForExport{Blocked: "hashed", Since: t})
+		}
+		if out.Cooldowns, err = queryTimes(ctx, tx, "SELECT until FROM invite_cooldowns WHERE setter_id = ? ORDER BY until", userID); err != nil {
+			return err
 		}
 		if out.CheckInsSent, err = db.queryCheckIns(ctx, tx, "sender_id = ? ORDER BY id", userID); err != nil {
 			return err
@@ -138,13 +145,14 @@ func countRows(ctx context.Context, q querier, userID string, c *UserCounts) err
 		(SELECT count(*) FROM plans WHERE user_id = ?1),
 		(SELECT count(*) FROM partners WHERE user_lo = ?1 OR user_hi = ?1),
 		(SELECT count(*) FROM invitations WHERE inviter_id = ?1),
-		(SELECT count(*) FROM invitations WHERE invitee_id = ?1),
+		(SELECT count(*) FROM invitations WHERE invitee_id = ?1 AND hidden = 0),
 		(SELECT count(*) FROM invitation_log WHERE inviter_id = ?1),
 		(SELECT count(*) FROM blocks WHERE blocker_id = ?1),
+		(SELECT count(*) FROM invite_cooldowns WHERE setter_id = ?1),
 		(SELECT count(*) FROM checkins WHERE sender_id = ?1),
 		(SELECT count(*) FROM checkins WHERE recipient_id = ?1)`, userID).Scan(
 		&settings, &plan, &c.Partners, &c.InvitationsSent, &c.InvitationsReceived, &c.InvitationLog,
-		&c.Blocks, &c.CheckInsSent, &c.CheckInsReceived)
+		&c.Blocks, &c.Cooldowns, &c.CheckInsSent, &c.CheckInsReceived)
 	c.Settings, c.Plan = settings > 0, plan > 0
 	return err
 }
@@ -158,6 +166,7 @@ var userRows = []string{
 	"DELETE FROM invitations WHERE inviter_id = ?1 OR invitee_id = ?1",
 	"DELETE FROM invitation_log WHERE inviter_id = ?1",
 	"DELETE FROM blocks WHERE blocker_id = ?1",
+	"DELETE FROM invite_cooldowns WHERE setter_id = ?1",
 	"DELETE FROM checkins WHERE sender_id = ?1 OR recipient_id = ?1",
 }
 
@@ -199,6 +208,9 @@ func (db *DB) Purge(ctx context.Context, now time.Time, keep time.Duration) (int
 			return err
 		}
 		purged = checkIns + invitations
+		if err := purgeCooldowns(ctx, tx, now); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, "DELETE FROM invitation_log WHERE created_at < ?", logCutoff)
 		return err
 	})
