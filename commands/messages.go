@@ -34,6 +34,10 @@ const (
 	descPartnerList     = "See your partners and pending invitations"
 	descPartnerRemove   = "End a partner link, at once and quietly"
 	descPartnerRemoveU  = "Whose link to end"
+	descPartnerBlock    = "Stop someone from inviting you or sending you check-ins"
+	descPartnerBlockU   = "Who to block (they are not told)"
+	descPartnerUnblock  = "Let someone you blocked invite you again"
+	descPartnerUnblockU = "Who to unblock"
 
 	msgInviteSelf       = "You can't invite yourself. For a check-in to yourself, use `/checkin send` and pick yourself as the partner."
 	msgInviteBot        = "Bots can't be partners. Invite a person instead."
@@ -66,6 +70,14 @@ const (
 	msgLabelBlock       = "Block this person"
 	msgLabelRemove      = "Remove %d"
 	msgLabelWithdraw    = "Withdraw %d"
+	msgBlocked          = "Done: %s can no longer invite you or send you check-ins. If you were partners, that link has ended and pending check-ins between you were cancelled. They are not told. `/partner unblock` undoes the block."
+	msgBlockAlready     = "You have already blocked %s, so nothing changed. `/partner unblock` lifts the block if you change your mind."
+	msgBlockSelf        = "You can't block yourself. If you'd like no invitations at all, `/settings invitations:false` turns them off."
+	msgBlockBot         = "Bots can't invite you or send you check-ins, so there is nothing to block."
+	msgUnblocked        = "Done: %s can invite you again. They are not told. A partner link that ended stays ended: `/partner invite` starts a new one if you'd like."
+	msgNotBlocked       = "You haven't blocked %s, so there is nothing to undo."
+	msgUnblockSelf      = "You can't block yourself, so there is nothing to undo."
+	msgUnblockBot       = "Bots can't be blocked, so there is nothing to undo."
 )
 
 // Check-ins.

@@ -36,6 +36,8 @@ func partnerFeature(d Deps) ([]Command, map[string]HandlerFunc) {
 			{Type: OptionSubcommand, Name: "requests", Description: descPartnerRequests},
 			{Type: OptionSubcommand, Name: "list", Description: descPartnerList},
 			{Type: OptionSubcommand, Name: "remove", Description: descPartnerRemove, Options: userOpt(descPartnerRemoveU)},
+			{Type: OptionSubcommand, Name: "block", Description: descPartnerBlock, Options: userOpt(descPartnerBlockU)},
+			{Type: OptionSubcommand, Name: "unblock", Description: descPartnerUnblock, Options: userOpt(descPartnerUnblockU)},
 		}},
 		Handle: p.command,
 	}
@@ -55,19 +57,36 @@ func (p partners) command(ctx context.Context, req Request) (Response, error) {
 		return p.list(ctx, req.Caller.ID, "")
 	case "remove":
 		return p.remove(ctx, req.Caller.ID, req.Option("user"), false)
+	case "block":
+		return p.blockCommand(ctx, req)
+	case "unblock":
+		return p.unblockCommand(ctx, req)
 	}
 	return privateText(msgUnknownCommand), nil
 }
 
-func (p partners) invite(ctx context.Context, req Request) (Response, error) {
-	inviteeID := req.Option("user")
+// otherUser reads the "user" option; a missing one, the caller or a bot gets its answer instead.
+func otherUser(req Request, self, bot string) (string, *Response) {
+	id := req.Option("user")
+	var text string
 	switch {
-	case inviteeID == "":
-		return privateText(msgUnknownCommand), nil
-	case inviteeID == req.Caller.ID:
-		return privateText(msgInviteSelf), nil
-	case req.Users[inviteeID].Bot:
-		return privateText(msgInviteBot), nil
+	case id == "":
+		text = msgUnknownCommand
+	case id == req.Caller.ID:
+		text = self
+	case req.Users[id].Bot:
+		text = bot
+	default:
+		return id, nil
+	}
+	resp := privateText(text)
+	return "", &resp
+}
+
+func (p partners) invite(ctx context.Context, req Request) (Response, error) {
+	inviteeID, bad := otherUser(req, msgInviteSelf, msgInviteBot)
+	if bad != nil {
+		return *bad, nil
 	}
 	lim := p.Limits.withDefaults()
 	inv, err := p.Store.CreateInvitation(ctx, req.Caller.ID, inviteeID, p.Clock(), lim.InvitationTTL, lim.InvitationsPerDay)
@@ -79,7 +98,8 @@ func (p partners) invite(ctx context.Context, req Request) (Response, error) {
 	case errors.Is(err, storage.ErrInviteLimit):
 		return privateText(fmt.Sprintf(msgInviteLimit, lim.InvitationsPerDay)), nil
 	case errors.Is(err, storage.ErrInviteRefused):
-		// Worded exactly like closed DMs, so that a block or a "no invitations" setting is never revealed.
+		// Worded exactly like closed DMs, and stored as a hidden invitation that lists, counts
+		// and repeats like an undelivered one, so that no refusal is ever revealed.
 		return privateText(fmt.Sprintf(msgInviteNotSent, mention(inviteeID))), nil
 	case err != nil:
 		return Response{}, fmt.Errorf("create invitation: %w", err)
@@ -175,14 +195,60 @@ func (p partners) decline(ctx context.Context, req Request) (Response, error) {
 func (p partners) block(ctx context.Context, req Request) (Response, error) {
 	return p.invitationClick(ctx, req, func(id int64) (string, error) {
 		inv, err := p.Store.Invitation(ctx, id)
-		if err != nil || inv.InviteeID != req.Caller.ID {
+		// A hidden invitation does not exist for its invitee.
+		if err != nil || inv.InviteeID != req.Caller.ID || inv.Hidden {
 			return "", storage.ErrNotFound
 		}
-		if err := p.Store.Block(ctx, req.Caller.ID, inv.InviterID, p.Clock()); err != nil {
-			return "", fmt.Errorf("block: %w", err)
+		if err := p.blockUser(ctx, req.Caller.ID, inv.InviterID); err != nil {
+			return "", err
 		}
 		return fmt.Sprintf(msgInviteBlocked, mention(inv.InviterID)), nil
 	})
+}
+
+// blockUser is the one way to block, from an invitation's button or from /partner block: it
+// ends any link quietly and cancels pending check-ins and invitations between the two.
+func (p partners) blockUser(ctx context.Context, blockerID, blockedID string) error {
+	if err := p.Store.Block(ctx, blockerID, blockedID, p.Clock()); err != nil {
+		return fmt.Errorf("block: %w", err)
+	}
+	return nil
+}
+
+func (p partners) blockCommand(ctx context.Context, req Request) (Response, error) {
+	otherID, bad := otherUser(req, msgBlockSelf, msgBlockBot)
+	if bad != nil {
+		return *bad, nil
+	}
+	already, err := p.Store.Blocked(ctx, req.Caller.ID, otherID)
+	if err != nil {
+		return Response{}, err
+	}
+	if already {
+		return privateText(fmt.Sprintf(msgBlockAlready, mention(otherID))), nil
+	}
+	if err := p.blockUser(ctx, req.Caller.ID, otherID); err != nil {
+		return Response{}, err
+	}
+	return privateText(fmt.Sprintf(msgBlocked, mention(otherID))), nil
+}
+
+func (p partners) unblockCommand(ctx context.Context, req Request) (Response, error) {
+	otherID, bad := otherUser(req, msgUnblockSelf, msgUnblockBot)
+	if bad != nil {
+		return *bad, nil
+	}
+	blocked, err := p.Store.Blocked(ctx, req.Caller.ID, otherID)
+	if err != nil {
+		return Response{}, err
+	}
+	if !blocked {
+		return privateText(fmt.Sprintf(msgNotBlocked, mention(otherID))), nil
+	}
+	if err := p.Store.Unblock(ctx, req.Caller.ID, otherID); err != nil {
+		return Response{}, err
+	}
+	return privateText(fmt.Sprintf(msgUnblocked, mention(otherID))), nil
 }
 
 // list shows partners and invitations both ways, with a button to end or withdraw each.

@@ -76,6 +76,7 @@ func countLines(c storage.UserCounts) []countLine {
 		{"invitations you received", c.InvitationsReceived},
 		{"records of invitations you sent recently (kept for the daily limit)", c.InvitationLog},
 		{"blocks you set", c.Blocks},
+		{"people you declined or removed, who can't invite you for 7 days", c.Cooldowns},
 		{"check-ins you sent", c.CheckInsSent},
 		{"check-ins you received", c.CheckInsReceived},
 	}
