@@ -441,6 +441,11 @@ func TestDeleteRemovesEveryRowButKeepsOthersBlocks(t *testing.T) {
 	if n := len(h.botDMs(bob)); n != bobDMs+1 {
 		t.Fatalf("bob got %d DMs; the blocked invitation must not reach him", n-bobDMs-1)
 	}
+	// That refused invitation is kept for alice like any undelivered one (so that it looks the
+	// same), which names her again: she deletes once more before the file is read.
+	if last := h.invoke(h.srv.Click(alice, dm, confirmation, "pv1:confirm")); !strings.Contains(last.Content, "everything Afterglow stored about you is deleted") {
+		t.Fatalf("third confirm: %q", last.Content)
+	}
 
 	// secure_delete and the checkpoint at shutdown leave no trace of the id in the file.
 	raw.Close()
