@@ -176,7 +176,7 @@ func FuzzParseCommandLine(f *testing.F) {
 		"/settings invitations:false followups:true", "/checkin list", "/checkin send partner:<@!200000000000000002> in:1h30m note:'take care'",
 		"/checkin send partner:100000000000000100 in:now followups:true", "/checkin send partner:1 in:8d", "/checkin cancel id:1",
 		"/checkin cancel id:-1", "/partner invite user:<@200000000000000002>", "/partner invite user:100000000000000100",
-		"/partner requests", "/partner list", "/partner remove user:5", "/plan edit", "/plan show user:200000000000000002",
+		"/partner requests", "/partner list", "/partner remove user:5", "/partner block user:5", "/partner unblock user:<@200000000000000002>", "/plan edit", "/plan show user:200000000000000002",
 		"/server-setup resources:\"call 112\" checkins:true public_aftercare:true", "/nope", "/", "", "  \t\n",
 		"/checkin", "/checkin topic:x", "/checkin nope", "/aftercare topic:" + strings.Repeat("ü", 101), "/aftercare :x",
 	} {

@@ -185,7 +185,8 @@ func (db *DB) DeleteUser(ctx context.Context, userID string) error {
 // Purge deletes what is no longer needed once keep has passed since its last change:
 // finished check-ins (sent but unanswered, answered, failed, undeliverable, cancelled,
 // dropped) and expired invitations. It also trims the invitation log, which the daily limit
-// needs for 24 h. It returns how many check-ins and invitations went.
+// needs for 24 h, and deletes ended invitation cooldowns. It returns how many check-ins and
+// invitations went.
 func (db *DB) Purge(ctx context.Context, now time.Time, keep time.Duration) (int, error) {
 	cutoff := millis(now.Add(-keep))
 	logCutoff := millis(now.Add(-max(keep, 24*time.Hour)))
