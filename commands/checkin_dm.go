@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/afterglow-bot/afterglow/content"
 	"github.com/afterglow-bot/afterglow/storage"
 )
 
@@ -21,7 +22,7 @@ func (c checkins) message(ctx context.Context, ci storage.CheckIn, late bool) (M
 	if late {
 		b.WriteString(c.Content.LatePrefix() + "\n\n")
 	}
-	b.WriteString(c.Content.Prompt(ci.ID))
+	b.WriteString(c.Content.Prompt(promptPool(ci), ci.ID))
 	b.WriteString("\n\n")
 	if self {
 		b.WriteString(msgDMFromSelf)
@@ -33,7 +34,7 @@ func (c checkins) message(ctx context.Context, ci storage.CheckIn, late bool) (M
 	}
 	e := Embed{Title: msgDMTitle, Description: b.String(), Color: colorGuide, Footer: msgDMFooterSelf}
 	if !self {
-		e.Footer = fmt.Sprintf(msgDMFooter, "they")
+		e.Footer = msgDMFooter
 	}
 	if plan, ok, err := c.Store.Plan(ctx, ci.RecipientID); err != nil {
 		return Message{}, fmt.Errorf("read recipient's plan: %w", err)
@@ -52,6 +53,18 @@ func (c checkins) message(ctx context.Context, ci storage.CheckIn, late bool) (M
 		extra = append(extra, Button{Label: msgLabelStop, Style: Danger, CustomID: makeCustomID(routeStop, id)})
 	}
 	return Message{Embeds: []Embed{e}, Components: []Row{{Buttons: answerRow}, {Buttons: extra}}}, nil
+}
+
+// promptPool is the wording a check-in gets: one to yourself never asks what you need
+// "from me", and a follow-up days later never says "earlier".
+func promptPool(ci storage.CheckIn) content.PromptPool {
+	switch {
+	case ci.SenderID == ci.RecipientID:
+		return content.PoolSelf
+	case ci.ParentID != 0:
+		return content.PoolFollowUp
+	}
+	return content.PoolPartner
 }
 
 // SenderNotice tells a check-in's sender that it was not delivered, and why.
