@@ -183,17 +183,42 @@ func (c checkins) answeredView(ctx context.Context, ci storage.CheckIn) (Respons
 }
 
 // helpLine is the server's own resources text when the check-in came from a server that
-// set one, else a general line about medical and emergency help.
+// set one, else a general line about medical and emergency help. The resources are the
+// admins' words, shown exactly but quoted and headed with the server's name, so that the
+// recipient, reading in a DM away from the server, can tell whose words they are.
 func (c checkins) helpLine(ctx context.Context, guildID string) (string, error) {
 	resources, _, err := guildResources(c.Deps)(ctx, guildID)
 	if err != nil {
 		return "", err
 	}
-	if resources != "" {
-		return msgServerHelp + ":\n" + resources + "\n\n" + msgAnswerHelp, nil
+	if resources == "" {
+		return msgAnswerHelp, nil
 	}
-	return msgAnswerHelp, nil
+	heading := msgServerHelp + ":"
+	if name := c.guildName(ctx, guildID); name != "" {
+		heading = fmt.Sprintf(msgServerHelpNamed, escapeMarkdown(name))
+	}
+	return heading + "\n" + quoteLines(resources) + "\n\n" + msgAnswerHelp, nil
 }
+
+// guildName is the server's name, or "" when it is not known.
+func (c checkins) guildName(ctx context.Context, guildID string) string {
+	if c.GuildName == nil {
+		return ""
+	}
+	return strings.TrimSpace(c.GuildName(ctx, guildID))
+}
+
+// quoteLines quotes every line on its own; unlike ">>> ", the quote ends with the text,
+// so the bot's own words after it stay outside.
+func quoteLines(text string) string {
+	return "> " + strings.ReplaceAll(text, "\n", "\n> ")
+}
+
+// markdownEscaper keeps a name's characters from being read as formatting.
+var markdownEscaper = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "~", `\~`, "`", "\\`", "|", `\|`, ">", `\>`, "#", `\#`, "[", `\[`, "]", `\]`)
+
+func escapeMarkdown(s string) string { return markdownEscaper.Replace(s) }
 
 // relay sends the sender what the recipient answered. A closed DM is fine: the answer is
 // in the sender's /checkin list either way.

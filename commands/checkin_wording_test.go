@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/afterglow-bot/afterglow/content"
 	"github.com/afterglow-bot/afterglow/storage"
@@ -83,6 +84,64 @@ func TestCheckInDMFooterSaysNoReplyNeededAndHowToStop(t *testing.T) {
 	footer = strings.ToLower(self.Embeds[0].Footer)
 	if !strings.Contains(footer, "no need to reply") || !strings.Contains(footer, "/checkin cancel") {
 		t.Errorf("self DM footer %q: want no need to reply, and /checkin cancel", self.Embeds[0].Footer)
+	}
+}
+
+// guildCheckIn sends a check-in from alice to bob from a server and marks it delivered.
+func (f *fixture) guildCheckIn(t *testing.T, guildID string) storage.CheckIn {
+	t.Helper()
+	f.link(t, alice, bob)
+	req := sub(alice, "checkin", "send", map[string]string{"partner": bob.ID})
+	req.GuildID, req.GuildInstalled = guildID, true
+	if r := f.do(t, req); !strings.Contains(r.Content, "on its way") {
+		t.Fatalf("send from a server: %q", r.Content)
+	}
+	ctx := context.Background()
+	claimed, err := f.store.ClaimDue(ctx, f.now, time.Minute, 10)
+	if err != nil || len(claimed) != 1 || claimed[0].GuildID != guildID {
+		t.Fatalf("claim: %v %+v", err, claimed)
+	}
+	if err := f.store.MarkSent(ctx, claimed[0].ID, "dm", "msg", false, f.now); err != nil {
+		t.Fatal(err)
+	}
+	return claimed[0]
+}
+
+// The server's resources text is the admins' own words: in the recipient's DM it is quoted
+// line by line, exactly, under a heading with the server's name, and the bot's own help
+// line after it stays outside the quote.
+func TestCheckInDMQuotesServerResourcesUnderItsName(t *testing.T) {
+	const guild = "300000000000000001"
+	resources := "Ask a mod in #support <@&42>\n\nOr call the line **pinned** above"
+	for _, tc := range []struct {
+		name, serverName, heading string
+	}{
+		{"known name", "Cozy *Corner*", "From the team of Cozy \\*Corner\\*:"},
+		{"unknown name", "", msgServerHelp + ":"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			asked := ""
+			f.router = NewRouter(Deps{Content: f.lib, Store: f.store, Clock: func() time.Time { return f.now }, DM: f.dms,
+				GuildName: func(_ context.Context, id string) string { asked = id; return tc.serverName }})
+			ctx := context.Background()
+			if err := f.store.SaveGuildSettings(ctx, storage.GuildSettings{GuildID: guild, Resources: resources}); err != nil {
+				t.Fatal(err)
+			}
+			ci := f.guildCheckIn(t, guild)
+			r := f.do(t, click(bob, makeCustomID(routeAnswer, itoa(ci.ID), storage.AnswerCare)))
+			if r.Type != Update || len(r.Embeds) != 2 {
+				t.Fatalf("answer view: %+v", r)
+			}
+			if asked != guild {
+				t.Errorf("server name asked for %q, want %q", asked, guild)
+			}
+			want := tc.heading + "\n> Ask a mod in #support <@&42>\n> \n> Or call the line **pinned** above\n\n" + msgAnswerHelp
+			if desc := r.Embeds[1].Description; !strings.Contains(desc, want) {
+				t.Errorf("answer view:\n%s\nwant it to contain:\n%s", desc, want)
+			}
+			checkResponseLimits(t, r)
+		})
 	}
 }
 

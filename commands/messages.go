@@ -19,6 +19,8 @@ const (
 	msgBackHome      = "Back to the overview"
 	msgGuideFooter   = "Afterglow shares general guidance, not medical advice. If someone may be hurt, seek medical help: /aftercare topic:red-flags"
 	msgServerHelp    = "From this server's team"
+	// msgServerHelpNamed heads the server's resources in a DM, where no server is in view.
+	msgServerHelpNamed = "From the team of %s:"
 
 	descAftercare      = "Aftercare guidance: what can help after sex or a scene"
 	descAftercareTopic = "What you'd like to read about (start typing to search)"
