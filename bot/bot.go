@@ -96,15 +96,18 @@ func New(o Options) (*Bot, error) {
 	if b.dms, err = NewSession(o.Config, o.HTTP); err != nil {
 		return nil, err
 	}
+	// The gateway's cache of servers (filled by GUILD_CREATE) is where server names come from.
+	b.gateway.StateEnabled = true
 	// Only non-privileged intents: guild create/delete events, nothing about messages.
 	b.gateway.Identify.Intents = discordgo.IntentsGuilds
 	b.router = commands.NewRouter(commands.Deps{
-		Content: o.Content,
-		Store:   o.Store,
-		Clock:   o.Clock,
-		DM:      b,
-		Wake:    b.checkInsScheduled,
-		Log:     o.Log,
+		Content:   o.Content,
+		Store:     o.Store,
+		Clock:     o.Clock,
+		DM:        b,
+		Wake:      b.checkInsScheduled,
+		GuildName: b.guildName,
+		Log:       o.Log,
 		Limits: commands.Limits{
 			InvitationsPerDay:        o.Config.CheckIns.InvitationsPerDay,
 			InvitationTTL:            time.Duration(o.Config.CheckIns.InvitationTTLHours) * time.Hour,
@@ -120,6 +123,20 @@ func New(o Options) (*Bot, error) {
 	}
 	b.metrics = newMetrics(names, b.gatewayUp.Load)
 	return b, nil
+}
+
+// guildName is the commands' GuildName: from the gateway's cache, else asked of Discord;
+// "" when neither knows it (e.g. a server the bot is not in).
+func (b *Bot) guildName(ctx context.Context, guildID string) string {
+	if g, err := b.gateway.State.Guild(guildID); err == nil && g.Name != "" {
+		return g.Name
+	}
+	g, err := b.gateway.Guild(guildID, discordgo.WithContext(ctx))
+	if err != nil {
+		b.log.Debug("look up server name", "guild", guildID, "err", err)
+		return ""
+	}
+	return g.Name
 }
 
 // checkInsScheduled is the commands' Wake: /checkin send stored check-ins.

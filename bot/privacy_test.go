@@ -671,9 +671,14 @@ func TestServerSetupResourcesDefaultsAndCheckInsOff(t *testing.T) {
 		t.Fatalf("a refused check-in was stored: %d, %v", len(cs), err)
 	}
 	h.reply(h.srv.SlashCommand(carol, admin, "server-setup", dt.BooleanOption("checkins", true)))
+	// In the recipient's DM the resources are quoted under the server's name, which the bot
+	// knows from GUILD_CREATE.
+	if err := h.srv.DispatchEvent(h.ctx, "GUILD_CREATE", map[string]any{"id": dt.DefaultGuildID, "name": "Cozy_Corner"}); err != nil {
+		t.Fatal(err)
+	}
 	ex := h.exchange(alice, bob, "", "care", "")
-	if len(ex.answer.Embeds) != 2 || !strings.Contains(ex.answer.Embeds[1].Description, "From this server's team:\n"+resources) {
-		t.Fatalf("the 💛 answer should show the server's resources: %+v", ex.answer.Embeds)
+	if len(ex.answer.Embeds) != 2 || !strings.Contains(ex.answer.Embeds[1].Description, "From the team of Cozy\\_Corner:\n> "+resources+"\n\n") {
+		t.Fatalf("the 💛 answer should show the server's resources, quoted under its name: %+v", ex.answer.Embeds)
 	}
 
 	// Where the server's settings cannot apply, the command says why.

@@ -200,3 +200,19 @@ func BenchmarkAftercareAutocomplete(b *testing.B) {
 		f.router.Handle(ctx, req)
 	}
 }
+
+// In a bad moment the safety topics must be in reach: the menu shows them right after the overview.
+func TestAftercareMenuPutsSafetyTopicsFirst(t *testing.T) {
+	f := newFixture(t)
+	resp := f.do(t, slash(alice, "aftercare", map[string]string{"topic": "drop"}))
+	if len(resp.Components) == 0 || resp.Components[0].Select == nil {
+		t.Fatalf("no topic menu: %+v", resp.Components)
+	}
+	var got []string
+	for _, o := range resp.Components[0].Select.Options[:4] {
+		got = append(got, o.Value)
+	}
+	if want := []string{"overview", "red-flags", "resources", "boundary"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("menu starts %v, want %v", got, want)
+	}
+}

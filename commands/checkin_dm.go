@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/afterglow-bot/afterglow/content"
 	"github.com/afterglow-bot/afterglow/storage"
 )
 
@@ -21,7 +22,7 @@ func (c checkins) message(ctx context.Context, ci storage.CheckIn, late bool) (M
 	if late {
 		b.WriteString(c.Content.LatePrefix() + "\n\n")
 	}
-	b.WriteString(c.Content.Prompt(ci.ID))
+	b.WriteString(c.Content.Prompt(promptPool(ci), ci.ID))
 	b.WriteString("\n\n")
 	if self {
 		b.WriteString(msgDMFromSelf)
@@ -33,7 +34,7 @@ func (c checkins) message(ctx context.Context, ci storage.CheckIn, late bool) (M
 	}
 	e := Embed{Title: msgDMTitle, Description: b.String(), Color: colorGuide, Footer: msgDMFooterSelf}
 	if !self {
-		e.Footer = fmt.Sprintf(msgDMFooter, "they")
+		e.Footer = msgDMFooter
 	}
 	if plan, ok, err := c.Store.Plan(ctx, ci.RecipientID); err != nil {
 		return Message{}, fmt.Errorf("read recipient's plan: %w", err)
@@ -52,6 +53,18 @@ func (c checkins) message(ctx context.Context, ci storage.CheckIn, late bool) (M
 		extra = append(extra, Button{Label: msgLabelStop, Style: Danger, CustomID: makeCustomID(routeStop, id)})
 	}
 	return Message{Embeds: []Embed{e}, Components: []Row{{Buttons: answerRow}, {Buttons: extra}}}, nil
+}
+
+// promptPool is the wording a check-in gets: one to yourself never asks what you need
+// "from me", and a follow-up days later never says "earlier".
+func promptPool(ci storage.CheckIn) content.PromptPool {
+	switch {
+	case ci.SenderID == ci.RecipientID:
+		return content.PoolSelf
+	case ci.ParentID != 0:
+		return content.PoolFollowUp
+	}
+	return content.PoolPartner
 }
 
 // SenderNotice tells a check-in's sender that it was not delivered, and why.
@@ -170,17 +183,42 @@ func (c checkins) answeredView(ctx context.Context, ci storage.CheckIn) (Respons
 }
 
 // helpLine is the server's own resources text when the check-in came from a server that
-// set one, else a general line about medical and emergency help.
+// set one, else a general line about medical and emergency help. The resources are the
+// admins' words, shown exactly but quoted and headed with the server's name, so that the
+// recipient, reading in a DM away from the server, can tell whose words they are.
 func (c checkins) helpLine(ctx context.Context, guildID string) (string, error) {
 	resources, _, err := guildResources(c.Deps)(ctx, guildID)
 	if err != nil {
 		return "", err
 	}
-	if resources != "" {
-		return msgServerHelp + ":\n" + resources + "\n\n" + msgAnswerHelp, nil
+	if resources == "" {
+		return msgAnswerHelp, nil
 	}
-	return msgAnswerHelp, nil
+	heading := msgServerHelp + ":"
+	if name := c.guildName(ctx, guildID); name != "" {
+		heading = fmt.Sprintf(msgServerHelpNamed, escapeMarkdown(name))
+	}
+	return heading + "\n" + quoteLines(resources) + "\n\n" + msgAnswerHelp, nil
 }
+
+// guildName is the server's name, or "" when it is not known.
+func (c checkins) guildName(ctx context.Context, guildID string) string {
+	if c.GuildName == nil {
+		return ""
+	}
+	return strings.TrimSpace(c.GuildName(ctx, guildID))
+}
+
+// quoteLines quotes every line on its own; unlike ">>> ", the quote ends with the text,
+// so the bot's own words after it stay outside.
+func quoteLines(text string) string {
+	return "> " + strings.ReplaceAll(text, "\n", "\n> ")
+}
+
+// markdownEscaper keeps a name's characters from being read as formatting.
+var markdownEscaper = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "~", `\~`, "`", "\\`", "|", `\|`, ">", `\>`, "#", `\#`, "[", `\[`, "]", `\]`)
+
+func escapeMarkdown(s string) string { return markdownEscaper.Replace(s) }
 
 // relay sends the sender what the recipient answered. A closed DM is fine: the answer is
 // in the sender's /checkin list either way.

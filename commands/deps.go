@@ -17,9 +17,11 @@ type Deps struct {
 	// DM sends a direct message to a user; nil in `afterglow try`, where nothing is sent.
 	DM Messenger
 	// Wake tells the delivery loop that a check-in was scheduled; may be nil.
-	Wake   func()
-	Log    *slog.Logger
-	Limits Limits
+	Wake func()
+	// GuildName is a server's name, or "" when unknown; interactions do not carry it. May be nil.
+	GuildName func(ctx context.Context, guildID string) string
+	Log       *slog.Logger
+	Limits    Limits
 	// RetentionDays is how long finished check-ins are kept, as /privacy tells people.
 	RetentionDays int
 	// Version is shown by /about.

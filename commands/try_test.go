@@ -45,3 +45,25 @@ func TestRenderShowsTheTopic(t *testing.T) {
 		}
 	}
 }
+
+// `afterglow try '/aftercare topic:resources'` in a server with no resources text still
+// shows the crisis wording: the crisis path never depends on server setup.
+func TestTryResourcesShowsCrisisWordingWithoutServerResources(t *testing.T) {
+	f := newFixture(t)
+	req, err := ParseCommandLine(f.router.Definitions(), "/aftercare topic:resources")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, guild := range []string{"", "300000000000000002"} { // a DM, and a server that set nothing
+		req.GuildID, req.GuildInstalled = guild, guild != ""
+		out := Render(f.do(t, req))
+		for _, want := range []string{"hurting yourself", "emergency services", "crisis line", "112", "911", "999", "988", "116 123"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("guild %q: render lacks %q:\n%s", guild, want, out)
+			}
+		}
+		if strings.Contains(out, msgServerHelp) {
+			t.Errorf("guild %q: shows a server resources field although none is set", guild)
+		}
+	}
+}

@@ -28,12 +28,29 @@ type Topic struct {
 // any number of goroutines may read it at once. Slices inside the Topics it returns are
 // shared: treat them as read-only.
 type Library struct {
-	topics  []Topic        // sorted by Order
-	byID    map[string]int // id -> index in topics
-	index   []searchEntry  // parallel to topics
-	prompts []string
-	late    string
+	topics []Topic        // sorted by Order
+	byID   map[string]int // id -> index in topics
+	index  []searchEntry  // parallel to topics
+	pools  [numPools][]string
+	late   string
 }
+
+// PromptPool is the kind of check-in a prompt is written for. Each has its own wording, so
+// a check-in to yourself never asks what you need "from me", and one days later never says
+// "earlier".
+type PromptPool int
+
+const (
+	PoolPartner  PromptPool = iota // a check-in on someone else, soon after
+	PoolSelf                       // a check-in someone scheduled for themselves
+	PoolFollowUp                   // a follow-up on someone else, a day or days later
+	numPools
+)
+
+// allPools lists every pool, in the order of promptFiles.
+var allPools = []PromptPool{PoolPartner, PoolSelf, PoolFollowUp}
+
+func (p PromptPool) String() string { return promptFiles[p] }
 
 // Load parses and checks the texts embedded in the binary.
 func Load() (*Library, error) {
@@ -50,24 +67,24 @@ func MustLoad() *Library {
 	return lib
 }
 
-// LoadFS parses and checks topics/<id>.md and prompts/{checkin,late}.txt from fsys.
+// LoadFS parses and checks topics/<id>.md and prompts/{partner,self,followup,late}.txt from fsys.
 // The error names every file and problem found, not just the first.
 func LoadFS(fsys fs.FS) (*Library, error) {
 	topics, err := loadTopics(fsys)
 	if err != nil {
 		return nil, fmt.Errorf("load topics: %w", err)
 	}
-	prompts, late, err := loadPrompts(fsys)
+	pools, late, err := loadPrompts(fsys)
 	if err != nil {
 		return nil, fmt.Errorf("load prompts: %w", err)
 	}
 	slices.SortFunc(topics, func(a, b Topic) int { return a.Order - b.Order })
 	lib := &Library{
-		topics:  topics,
-		byID:    make(map[string]int, len(topics)),
-		index:   make([]searchEntry, len(topics)),
-		prompts: prompts,
-		late:    late,
+		topics: topics,
+		byID:   make(map[string]int, len(topics)),
+		index:  make([]searchEntry, len(topics)),
+		pools:  pools,
+		late:   late,
 	}
 	for i, t := range topics {
 		lib.byID[t.ID] = i
@@ -90,11 +107,12 @@ func (l *Library) Topics() []Topic {
 	return slices.Clone(l.topics)
 }
 
-// Prompt returns the check-in prompt for a check-in. The same id always gets the same
-// wording, so a retried delivery reads exactly like the first attempt.
-func (l *Library) Prompt(checkInID int64) string {
+// Prompt returns the check-in prompt for a check-in, from its pool. The same id always gets
+// the same wording, so a retried delivery reads exactly like the first attempt.
+func (l *Library) Prompt(pool PromptPool, checkInID int64) string {
+	prompts := l.pools[pool]
 	// Through uint64 so that negative ids still give a valid index.
-	return l.prompts[uint64(checkInID)%uint64(len(l.prompts))]
+	return prompts[uint64(checkInID)%uint64(len(prompts))]
 }
 
 // LatePrefix is the apology put before a check-in that is delivered later than planned.

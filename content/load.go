@@ -38,11 +38,17 @@ const (
 const _ = uint(maxEmbedText - maxTitle - maxBody)
 
 const (
-	topicsDir   = "topics"
-	checkinFile = "prompts/checkin.txt"
-	lateFile    = "prompts/late.txt"
-	frontFence  = "---"
+	topicsDir  = "topics"
+	lateFile   = "prompts/late.txt"
+	frontFence = "---"
 )
+
+// promptFiles holds each pool's prompts, one a line.
+var promptFiles = [numPools]string{
+	PoolPartner:  "prompts/partner.txt",
+	PoolSelf:     "prompts/self.txt",
+	PoolFollowUp: "prompts/followup.txt",
+}
 
 // Problems LoadFS reports; each is wrapped with the file it was found in.
 var (
@@ -296,32 +302,39 @@ func claim[K comparable](seen map[K]string, key K, file string) (other string, d
 	return "", false
 }
 
-// loadPrompts reads the check-in prompts (one per line, blank lines ignored) and the late prefix.
-func loadPrompts(fsys fs.FS) (prompts []string, late string, err error) {
-	data, err := fs.ReadFile(fsys, checkinFile)
+// loadPrompts reads each pool's prompts (one per line, blank lines ignored) and the late prefix.
+func loadPrompts(fsys fs.FS) (pools [numPools][]string, late string, err error) {
+	data, err := fs.ReadFile(fsys, lateFile)
 	if err != nil {
-		return nil, "", fmt.Errorf("read %s: %w", checkinFile, err)
-	}
-	prompts = nonBlankLines(string(data))
-	if len(prompts) == 0 {
-		return nil, "", fmt.Errorf("%s: %w", checkinFile, errNoPrompts)
-	}
-	data, err = fs.ReadFile(fsys, lateFile)
-	if err != nil {
-		return nil, "", fmt.Errorf("read %s: %w", lateFile, err)
+		return pools, "", fmt.Errorf("read %s: %w", lateFile, err)
 	}
 	lateLines := nonBlankLines(string(data))
 	if len(lateLines) != 1 {
-		return nil, "", fmt.Errorf("%s: %w: found %d lines", lateFile, errLateMalformed, len(lateLines))
+		return pools, "", fmt.Errorf("%s: %w: found %d lines", lateFile, errLateMalformed, len(lateLines))
 	}
 	late = lateLines[0]
-	// A late delivery sends "<late> <prompt>", so each pair must fit in one message.
-	for n, p := range prompts {
-		if total := utf8.RuneCountInString(late) + 1 + utf8.RuneCountInString(p); total > maxMessage {
-			return nil, "", fmt.Errorf("%s: prompt %d: %w: %d characters with the late prefix, limit %d", checkinFile, n+1, errPromptLength, total, maxMessage)
+	var problems []error
+	for pool, file := range promptFiles {
+		data, err := fs.ReadFile(fsys, file)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("read %s: %w", file, err))
+			continue
+		}
+		pools[pool] = nonBlankLines(string(data))
+		if len(pools[pool]) == 0 {
+			problems = append(problems, fmt.Errorf("%s: %w", file, errNoPrompts))
+		}
+		// A late delivery sends "<late> <prompt>", so each pair must fit in one message.
+		for n, p := range pools[pool] {
+			if total := utf8.RuneCountInString(late) + 1 + utf8.RuneCountInString(p); total > maxMessage {
+				problems = append(problems, fmt.Errorf("%s: prompt %d: %w: %d characters with the late prefix, limit %d", file, n+1, errPromptLength, total, maxMessage))
+			}
 		}
 	}
-	return prompts, late, nil
+	if err := errors.Join(problems...); err != nil {
+		return [numPools][]string{}, "", err
+	}
+	return pools, late, nil
 }
 
 func nonBlankLines(text string) []string {

@@ -26,8 +26,10 @@ func file(text string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(tex
 // validFixture is a small library that loads; each broken case changes one thing in it.
 func validFixture() fstest.MapFS {
 	fsys := fstest.MapFS{
-		"prompts/checkin.txt": file("First prompt.\n\nSecond prompt.\n"),
-		"prompts/late.txt":    file("Sorry, late.\n"),
+		"prompts/partner.txt":  file("First prompt.\n\nSecond prompt.\n"),
+		"prompts/self.txt":     file("Self prompt.\n"),
+		"prompts/followup.txt": file("Later prompt.\n"),
+		"prompts/late.txt":     file("Sorry, late.\n"),
 	}
 	for _, t := range []fixtureTopic{
 		{"a", "Alpha", "First.", "one, two", "b, c", 1, "Body a."},
@@ -56,8 +58,11 @@ func TestLoadFSValidFixture(t *testing.T) {
 	if c, _ := lib.Topic("c"); len(c.Related) != 0 {
 		t.Errorf("empty related parsed as %q", c.Related)
 	}
-	if got := lib.prompts; len(got) != 2 || got[1] != "Second prompt." {
-		t.Errorf("prompts = %q, want the two non-blank lines", got)
+	if got := lib.pools[PoolPartner]; len(got) != 2 || got[1] != "Second prompt." {
+		t.Errorf("partner prompts = %q, want the two non-blank lines", got)
+	}
+	if got := lib.pools; len(got[PoolSelf]) != 1 || got[PoolSelf][0] != "Self prompt." || len(got[PoolFollowUp]) != 1 || got[PoolFollowUp][0] != "Later prompt." {
+		t.Errorf("pools = %q, want each file in its own pool", got)
 	}
 }
 
@@ -150,13 +155,17 @@ func TestLoadFSRejects(t *testing.T) {
 			}
 			f["topics"] = &fstest.MapFile{Mode: fs.ModeDir}
 		}, errNoTopics, "topics"},
-		{"no checkin prompts file", func(f fstest.MapFS) { delete(f, "prompts/checkin.txt") }, fs.ErrNotExist, "prompts/checkin.txt"},
-		{"blank checkin prompts", func(f fstest.MapFS) { f["prompts/checkin.txt"] = file("\n  \n") }, errNoPrompts, "prompts/checkin.txt"},
+		{"no partner prompts file", func(f fstest.MapFS) { delete(f, "prompts/partner.txt") }, fs.ErrNotExist, "prompts/partner.txt"},
+		{"no self prompts file", func(f fstest.MapFS) { delete(f, "prompts/self.txt") }, fs.ErrNotExist, "prompts/self.txt"},
+		{"no follow-up prompts file", func(f fstest.MapFS) { delete(f, "prompts/followup.txt") }, fs.ErrNotExist, "prompts/followup.txt"},
+		{"blank partner prompts", func(f fstest.MapFS) { f["prompts/partner.txt"] = file("\n  \n") }, errNoPrompts, "prompts/partner.txt"},
+		{"blank self prompts", func(f fstest.MapFS) { f["prompts/self.txt"] = file("\n  \n") }, errNoPrompts, "prompts/self.txt"},
+		{"blank follow-up prompts", func(f fstest.MapFS) { f["prompts/followup.txt"] = file("\n") }, errNoPrompts, "prompts/followup.txt"},
 		{"no late file", func(f fstest.MapFS) { delete(f, "prompts/late.txt") }, fs.ErrNotExist, "prompts/late.txt"},
 		{"late has two lines", func(f fstest.MapFS) { f["prompts/late.txt"] = file("Sorry.\nReally.\n") }, errLateMalformed, "prompts/late.txt"},
 		{"prompt too long with late prefix", func(f fstest.MapFS) {
-			f["prompts/checkin.txt"] = file("Fine.\n" + strings.Repeat("p", 1990) + "\n")
-		}, errPromptLength, "prompts/checkin.txt"},
+			f["prompts/followup.txt"] = file("Fine.\n" + strings.Repeat("p", 1990) + "\n")
+		}, errPromptLength, "prompts/followup.txt"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,8 +12,10 @@ import (
 func rankingFixture(t *testing.T) *Library {
 	t.Helper()
 	fsys := fstest.MapFS{
-		"prompts/checkin.txt": file("Hi.\n"),
-		"prompts/late.txt":    file("Sorry.\n"),
+		"prompts/partner.txt":  file("Hi.\n"),
+		"prompts/self.txt":     file("Hi, me.\n"),
+		"prompts/followup.txt": file("Hi again.\n"),
+		"prompts/late.txt":     file("Sorry.\n"),
 	}
 	for _, f := range []fixtureTopic{
 		{"drop", "Something else", "S.", "k", "", 70, "B."},                  // exact id
