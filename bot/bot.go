@@ -121,7 +121,7 @@ func New(o Options) (*Bot, error) {
 	for _, d := range b.router.Definitions() {
 		names = append(names, d.Name)
 	}
-	b.metrics = newMetrics(names, b.gatewayUp.Load)
+	b.metrics = newMetrics(names, b.router.Routes(), b.gatewayUp.Load)
 	return b, nil
 }
 

@@ -189,13 +189,13 @@ func (b *Bot) interactionRequest(method, url string, body any, files []*discordg
 	}
 	req, err := http.NewRequest(method, url, bytes.NewReader(payload))
 	if err != nil {
-		return nil, err
+		return nil, withoutToken(err)
 	}
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("User-Agent", b.callbacks.UserAgent)
 	res, err := b.callbacks.Client.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, withoutToken(err)
 	}
 	defer res.Body.Close()
 	reply, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -16,8 +17,11 @@ import (
 )
 
 const (
-	// pingTimeout bounds the database check of one /healthz request.
+	// pingTimeout bounds the database check of /healthz.
 	pingTimeout = 2 * time.Second
+	// probeEvery is how often at most /healthz writes to the database; answers in
+	// between repeat the last result, so no request rate turns into a write rate.
+	probeEvery = time.Second
 	// httpShutdownTimeout is the HTTP server's share of the shutdown budget; it runs
 	// alongside the gateway's close.
 	httpShutdownTimeout = time.Second
@@ -74,6 +78,11 @@ func (b *Bot) startHTTP() (stop func(), err error) {
 	}
 	b.httpAddr.Store(ln.Addr().String())
 	b.log.Info("serving health and metrics", "addr", ln.Addr().String())
+	if tcp, ok := ln.Addr().(*net.TCPAddr); !ok || !tcp.IP.IsLoopback() {
+		// Allowed (a container, a private network), but whoever reaches it reads the metrics.
+		b.log.Warn("http.listen is not a loopback address: /healthz and /metrics are open to other machines; keep them off the public internet",
+			"listen", addr, "addr", ln.Addr().String())
+	}
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
@@ -95,7 +104,7 @@ func (b *Bot) startHTTP() (stop func(), err error) {
 // httpHandler routes the operations endpoints.
 func (b *Bot) httpHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /healthz", healthHandler(b.gatewayUp.Load, b.store.Ping))
+	mux.Handle("GET /healthz", healthHandler(b.gatewayUp.Load, b.store.Ping, b.clock))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(b.metrics.registry, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(b.log.Handler(), slog.LevelWarn),
 	}))
@@ -103,20 +112,18 @@ func (b *Bot) httpHandler() http.Handler {
 }
 
 // healthHandler answers 200 "ok" when the gateway is connected and the database answers,
-// else 503 with the first reason on one line.
-func healthHandler(connected func() bool, ping func(context.Context) error) http.Handler {
+// else 503 with the first reason on one line. The database is probed at most once per
+// probeEvery on now's clock.
+func healthHandler(connected func() bool, ping func(context.Context) error, now func() time.Time) http.Handler {
+	probe := &probeCache{ping: ping, now: now}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		reason := ""
 		if !connected() {
 			reason = "gateway not connected"
-		} else {
-			ctx, cancel := context.WithTimeout(r.Context(), pingTimeout)
-			defer cancel()
-			if err := ping(ctx); err != nil {
-				reason = "database: " + oneLine(err.Error())
-			}
+		} else if err := probe.check(); err != nil {
+			reason = "database: " + oneLine(err.Error())
 		}
 		if reason != "" {
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -125,6 +132,28 @@ func healthHandler(connected func() bool, ping func(context.Context) error) http
 		}
 		fmt.Fprintln(w, "ok")
 	})
+}
+
+// probeCache keeps the last database probe's result for probeEvery.
+type probeCache struct {
+	ping func(context.Context) error
+	now  func() time.Time
+	mu   sync.Mutex // held while probing, so requests meanwhile wait for its result
+	at   time.Time  // when the last probe began; zero before the first
+	err  error
+}
+
+func (p *probeCache) check() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	if p.at.IsZero() || now.Sub(p.at) >= probeEvery || now.Before(p.at) {
+		// Not the request's context: the result serves every request of the next second.
+		ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
+		defer cancel()
+		p.err, p.at = p.ping(ctx), now
+	}
+	return p.err
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

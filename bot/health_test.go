@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -169,6 +172,7 @@ func TestHealthAndMetricsOverHTTP(t *testing.T) {
 
 	// Without its database the bot is unhealthy, says why, and counts the failures.
 	h.store.Close()
+	h.clock.Advance(probeEvery) // the last probe's answer holds for that long
 	if body := h.waitHealth(http.StatusServiceUnavailable); !strings.HasPrefix(body, "database: ") || strings.Count(body, "\n") != 1 {
 		t.Fatalf("with the database closed: %q", body)
 	}
@@ -224,9 +228,12 @@ func TestMetricsCountErrorsAndPanicsAndCollapseUnknownNames(t *testing.T) {
 			t.Errorf("label of %+v = %q, want %q", tc.req, got, tc.want)
 		}
 	}
-	// Made-up routes of the right shape stop becoming labels after a bound.
-	for n := range 2 * maxRouteLabels {
-		m.nameLabel(commands.Request{Kind: commands.KindComponent, CustomID: "zz1:" + strings.Repeat("a", n%16+1) + string(rune('a'+n/16))})
+	// Made-up routes of the right shape never become labels, so they cannot grow the metrics.
+	for n := range 128 {
+		id := "zz1:" + strings.Repeat("a", n%16+1) + string(rune('a'+n/16))
+		if got := m.nameLabel(commands.Request{Kind: commands.KindComponent, CustomID: id}); got != "unknown" {
+			t.Fatalf("made-up route %q became label %q", id, got)
+		}
 	}
 	if got := m.nameLabel(commands.Request{Kind: commands.KindComponent, CustomID: "zzz1:late"}); got != "unknown" {
 		t.Errorf("route labels are unbounded: %q", got)
@@ -266,7 +273,7 @@ func TestHealthHandlerReasonsAreOneLine(t *testing.T) {
 	} {
 		rec := httptest.NewRecorder()
 		ping := func(context.Context) error { return tc.pingErr }
-		healthHandler(func() bool { return tc.connected }, ping).ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+		healthHandler(func() bool { return tc.connected }, ping, time.Now).ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
 		if rec.Code != tc.status || rec.Body.String() != tc.body {
 			t.Errorf("connected %v, ping %v: %d %q, want %d %q", tc.connected, tc.pingErr, rec.Code, rec.Body.String(), tc.status, tc.body)
 		}
@@ -290,5 +297,87 @@ func TestHTTPListenAddressInUse(t *testing.T) {
 	err = b.Run(context.Background())
 	if want := "http.listen " + busy.Addr().String() + ": address in use"; err == nil || err.Error() != want {
 		t.Fatalf("Run = %v, want %q", err, want)
+	}
+}
+
+// The database probe behind /healthz is a write: however fast /healthz is asked, it runs
+// at most once a second on the bot's clock, and every answer in between is the last one.
+func TestHealthProbeWritesAtMostOncePerSecond(t *testing.T) {
+	clock := dt.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	var probes atomic.Int32
+	var failing atomic.Bool
+	ping := func(context.Context) error {
+		probes.Add(1)
+		if failing.Load() {
+			return errors.New("disk full")
+		}
+		return nil
+	}
+	handler := healthHandler(func() bool { return true }, ping, clock.Now)
+	ask := func(n int, want int) {
+		t.Helper()
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				rec := httptest.NewRecorder()
+				handler.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+				if rec.Code != want {
+					t.Errorf("status %d, want %d", rec.Code, want)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	ask(100, http.StatusOK)
+	if n := probes.Load(); n != 1 {
+		t.Fatalf("%d probe writes for 100 requests within a second, want 1", n)
+	}
+	failing.Store(true)
+	clock.Advance(999 * time.Millisecond)
+	ask(50, http.StatusOK) // the last answer still holds
+	if n := probes.Load(); n != 1 {
+		t.Fatalf("%d probe writes before the second was over, want 1", n)
+	}
+	clock.Advance(time.Millisecond)
+	ask(50, http.StatusServiceUnavailable) // a new probe, and its failure holds too
+	if n := probes.Load(); n != 2 {
+		t.Fatalf("%d probe writes after a second, want 2", n)
+	}
+}
+
+// /healthz and /metrics are for the machine's own monitoring: listening beyond loopback is
+// allowed (a container, a private network) but said at start-up, once, as a warning.
+func TestHTTPListenBeyondLoopbackWarns(t *testing.T) {
+	for _, tc := range []struct {
+		listen string
+		warns  bool
+	}{
+		{"127.0.0.1:0", false},
+		{"localhost:0", false},
+		{"0.0.0.0:0", true},
+		{":0", true},
+	} {
+		var log lockedLog
+		cfg := DefaultConfig()
+		cfg.Discord.Token = testToken
+		cfg.Discord.APIBase = "http://127.0.0.1:1/api/v10" // never reached: only the HTTP server starts
+		cfg.HTTP.Listen = tc.listen
+		b, err := New(Options{Config: cfg, Content: content.MustLoad(), Log: slog.New(slog.NewTextHandler(&log, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop, err := b.startHTTP()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.listen, err)
+		}
+		stop()
+		got := log.String()
+		warned := strings.Contains(got, "level=WARN") && strings.Contains(got, "not a loopback address")
+		if warned != tc.warns {
+			t.Errorf("http.listen %q: warned %v, want %v; the log:\n%s", tc.listen, warned, tc.warns, got)
+		}
+		if tc.warns && (strings.Count(got, "level=WARN") != 1 || !strings.Contains(got, "listen="+tc.listen)) {
+			t.Errorf("http.listen %q: want one warning naming the setting; the log:\n%s", tc.listen, got)
+		}
 	}
 }

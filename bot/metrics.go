@@ -1,8 +1,6 @@
 package bot
 
 import (
-	"regexp"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,13 +21,6 @@ const (
 // holds something a client made up.
 const unknownLabel = "unknown"
 
-// maxRouteLabels bounds how many distinct component routes become labels.
-const maxRouteLabels = 64
-
-// routeShape is what a component route looks like ("ci1:answer"): letters and a version,
-// then an action in letters. User ids are digits only, so they can never pass.
-var routeShape = regexp.MustCompile(`^[a-z]{1,8}[0-9]{1,3}:[a-z]{1,16}$`)
-
 // metrics counts what the bot does, in a Prometheus registry of its own: tests run many
 // bots in one process, and nothing here is global. Labels never hold a user id or text.
 type metrics struct {
@@ -44,13 +35,13 @@ type metrics struct {
 	reconnects     prometheus.Counter
 	databaseErrors prometheus.Counter
 	commandNames   map[string]bool
-	routesMu       sync.Mutex
-	routesSeen     map[string]bool
+	routes         map[string]bool
 }
 
-// newMetrics registers every metric; commandNames are the names a command label may take.
-// connected reports the gateway state at each scrape.
-func newMetrics(commandNames []string, connected func() bool) *metrics {
+// newMetrics registers every metric; commandNames and routes are the names a command
+// label may take: the router's, so a client can never make one up. connected reports the
+// gateway state at each scrape.
+func newMetrics(commandNames, routes []string, connected func() bool) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		interactions: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -87,11 +78,8 @@ func newMetrics(commandNames []string, connected func() bool) *metrics {
 			Name: "afterglow_database_errors_total",
 			Help: "Database operations of the bot itself that failed.",
 		}),
-		commandNames: map[string]bool{},
-		routesSeen:   map[string]bool{},
-	}
-	for _, name := range commandNames {
-		m.commandNames[name] = true
+		commandNames: setOf(commandNames),
+		routes:       setOf(routes),
 	}
 	gatewayUp := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "afterglow_gateway_connected",
@@ -128,26 +116,19 @@ func (m *metrics) nameLabel(req commands.Request) string {
 		}
 	case commands.KindComponent, commands.KindModal:
 		id, err := commands.ParseCustomID(req.CustomID)
-		if err == nil && routeShape.MatchString(id.Route) && m.admitRoute(id.Route) {
+		if err == nil && m.routes[id.Route] {
 			return id.Route
 		}
 	}
 	return unknownLabel
 }
 
-// admitRoute lets a well-shaped route become a label until maxRouteLabels are in use, so
-// made-up routes cannot grow the metrics without bound.
-func (m *metrics) admitRoute(route string) bool {
-	m.routesMu.Lock()
-	defer m.routesMu.Unlock()
-	if m.routesSeen[route] {
-		return true
+func setOf(names []string) map[string]bool {
+	set := make(map[string]bool, len(names))
+	for _, n := range names {
+		set[n] = true
 	}
-	if len(m.routesSeen) >= maxRouteLabels {
-		return false
-	}
-	m.routesSeen[route] = true
-	return true
+	return set
 }
 
 func kindLabel(k commands.Kind) string {

@@ -1,9 +1,11 @@
 package bot
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 )
 
@@ -52,4 +54,23 @@ func (t *rewriteTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	out.URL = &u
 	out.Host = u.Host
 	return t.base.RoundTrip(out)
+}
+
+// tokenInPath finds the interaction token in an API path that carries one: an
+// interaction's callback (/interactions/{id}/{token}/callback) and every webhook route
+// (/webhooks/{application id}/{token}/…: the edit of a reply, follow-ups).
+var tokenInPath = regexp.MustCompile(`(/(?:interactions|webhooks)/[^/?#]+/)[^/?#]+`)
+
+// redactTokens replaces the interaction token in every URL of s with REDACTED.
+func redactTokens(s string) string { return tokenInPath.ReplaceAllString(s, "${1}REDACTED") }
+
+// withoutToken takes the interaction token out of a failed request's error. net/http
+// puts the whole URL in a transport error (a timeout, a reset connection), and that error
+// is logged: with the token, whoever reads the log could answer as the bot for 15 minutes.
+// Call it on the error as net/http returns it: wrapping (fmt.Errorf) fixes the text.
+func withoutToken(err error) error {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		ue.URL = redactTokens(ue.URL)
+	}
+	return err
 }

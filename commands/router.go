@@ -99,6 +99,17 @@ func (r *Router) Definitions() []Definition {
 	return defs
 }
 
+// Routes returns the custom_id route of every component and modal the router answers,
+// sorted, e.g. for metric labels that must never hold a route a client made up.
+func (r *Router) Routes() []string {
+	routes := make([]string, 0, len(r.components))
+	for route := range r.components {
+		routes = append(routes, route)
+	}
+	sort.Strings(routes)
+	return routes
+}
+
 // Handle answers one interaction. It never panics and never returns an empty answer:
 // handler errors and panics become a kind private error, with the detail logged.
 func (r *Router) Handle(ctx context.Context, req Request) (resp Response) {

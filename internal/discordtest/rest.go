@@ -34,6 +34,8 @@ type Fault struct {
 	// RetryAfter (429 only) defaults to 100 ms; Global makes it a global-scope 429.
 	RetryAfter time.Duration
 	Global     bool
+	// Reset drops the connection instead of answering (see ResetNext); Status is unused.
+	Reset bool
 }
 
 type fault struct {
@@ -77,6 +79,7 @@ func (c *call) where() string {
 type reply struct {
 	status int
 	body   any
+	reset  bool // answer nothing: reset the connection (an injected Fault.Reset)
 }
 
 func ok(body any) reply { return reply{status: http.StatusOK, body: body} }
@@ -220,6 +223,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	s.broadcast() // every state change happens in a handler; wake the waiters once
 	s.delay(r, rec.Method, parts)
+	if res.reset {
+		resetConnection(w)
+		return
+	}
 
 	if res.body == nil {
 		w.WriteHeader(res.status)
@@ -314,6 +321,9 @@ func (s *Server) takeFault(method string, parts []string) (Fault, bool) {
 }
 
 func (s *Server) faultReply(f Fault, header http.Header) reply {
+	if f.Reset {
+		return reply{reset: true}
+	}
 	if f.Status == http.StatusTooManyRequests {
 		wait := f.RetryAfter
 		if wait <= 0 {
