@@ -90,28 +90,57 @@ func run(ctx context.Context, args []string, getenv func(string) (string, bool),
 	return 0
 }
 
+// instance is what setup made ready: the bot, its database, its logger, and the lock that
+// keeps a second afterglow off the database for as long as this one lives.
+type instance struct {
+	bot   *bot.Bot
+	store *storage.DB
+	log   *slog.Logger
+	// lock must stay reachable until close: dropped, the garbage collector closes the file
+	// and the flock goes with it, while this process still runs.
+	lock *os.File
+}
+
+// close closes the database, then releases the lock: no second afterglow may open the
+// database before this one has checkpointed and closed it.
+func (in *instance) close() error {
+	err := in.store.Close()
+	in.lock.Close()
+	return err
+}
+
 // setup loads everything the bot needs before it touches Discord, so that every mistake
 // in config, key or database is reported before connecting.
-func setup(ctx context.Context, configPath string, getenv func(string) (string, bool), stderr io.Writer) (*bot.Bot, *storage.DB, *slog.Logger, error) {
+func setup(ctx context.Context, configPath string, getenv func(string) (string, bool), stderr io.Writer) (*instance, error) {
 	cfg, err := bot.LoadConfig(configPath, getenv)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	log := newLogger(cfg, stderr)
 	if err := cfg.RequireToken(); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	lib, err := content.Load()
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("load guidance texts: %w", err)
+		return nil, fmt.Errorf("load guidance texts: %w", err)
 	}
-	// Held until the process ends: the kernel drops the lock however it ends.
-	if _, err := lockInstance(cfg.Storage.Path); err != nil {
-		return nil, nil, nil, err
+	lock, err := lockInstance(cfg.Storage.Path)
+	if err != nil {
+		return nil, err
 	}
+	b, store, err := open(ctx, cfg, lib, log)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	return &instance{bot: b, store: store, log: log, lock: lock}, nil
+}
+
+// open loads the key, opens the database and makes the bot, under the instance lock.
+func open(ctx context.Context, cfg bot.Config, lib *content.Library, log *slog.Logger) (*bot.Bot, *storage.DB, error) {
 	key, source, created, err := bot.LoadKey(cfg)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	if created {
 		log.Warn("generated a new encryption key; back it up with the database", "key_file", strings.TrimPrefix(source, "key file "))
@@ -119,41 +148,41 @@ func setup(ctx context.Context, configPath string, getenv func(string) (string, 
 	store, err := storage.Open(ctx, cfg.Storage.Path, key)
 	if err != nil {
 		if errors.Is(err, storage.ErrWrongKey) {
-			return nil, nil, nil, fmt.Errorf("database %s cannot be opened with the key from %s: wrong key", cfg.Storage.Path, source)
+			return nil, nil, fmt.Errorf("database %s cannot be opened with the key from %s: wrong key", cfg.Storage.Path, source)
 		}
-		return nil, nil, nil, err // storage names the database and what went wrong
+		return nil, nil, err // storage names the database and what went wrong
 	}
 	b, err := bot.New(bot.Options{Config: cfg, Store: store, Content: lib, Log: log, Version: version})
 	if err != nil {
 		store.Close()
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	return b, store, log, nil
+	return b, store, nil
 }
 
 func serve(ctx context.Context, configPath string, getenv func(string) (string, bool), stderr io.Writer) error {
-	b, store, log, err := setup(ctx, configPath, getenv, stderr)
+	in, err := setup(ctx, configPath, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	bot.RouteLibraryLogs(log)
-	runErr := b.Run(ctx)
-	if err := store.Close(); err != nil {
-		log.Error("close database", "err", err)
+	bot.RouteLibraryLogs(in.log)
+	runErr := in.bot.Run(ctx)
+	if err := in.close(); err != nil {
+		in.log.Error("close database", "err", err)
 	}
-	log.Info("stopped")
+	in.log.Info("stopped")
 	return runErr
 }
 
 func register(ctx context.Context, configPath string, getenv func(string) (string, bool), stderr io.Writer) error {
-	b, store, _, err := setup(ctx, configPath, getenv, stderr)
+	in, err := setup(ctx, configPath, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer in.close()
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	return b.Register(ctx)
+	return in.bot.Register(ctx)
 }
 
 // doctor checks what `afterglow run` needs before it connects, without connecting: one line

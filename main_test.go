@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -289,4 +291,85 @@ func BenchmarkEndToEnd(b *testing.B) {
 // on drop, in a server.
 func aftercareDrop(srv *dt.Server) dt.Interaction {
 	return srv.SlashCommand(dt.User{ID: "200000000000000001", Username: "alice"}, dt.Where{}, "aftercare", dt.StringOption("topic", "drop"))
+}
+
+// TestSetupHoldsTheInstanceLockThroughGC: the lock file setup takes must stay open while the
+// instance lives. Dropped, the garbage collector closes it and the flock goes with it.
+func TestSetupHoldsTheInstanceLockThroughGC(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "afterglow.db")
+	env := map[string]string{
+		"AFTERGLOW_DISCORD_TOKEN":          e2eToken,
+		"AFTERGLOW_DISCORD_API_BASE":       "http://127.0.0.1:1/api/v10",
+		"AFTERGLOW_STORAGE_PATH":           db,
+		"AFTERGLOW_STORAGE_ENCRYPTION_KEY": e2eKey,
+	}
+	getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	in, err := setup(context.Background(), "", getenv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Twice: the first collection finds the file unreachable, the second is sure its
+	// finalizer ran.
+	for range 3 {
+		runtime.GC()
+		runtime.GC()
+		runtime.Gosched()
+	}
+	second, err := lockInstance(db)
+	if err == nil {
+		second.Close()
+		t.Fatal("a second lock on the database succeeded while the first instance lives: its lock was dropped")
+	}
+	if !strings.Contains(err.Error(), "another afterglow is already running") || !strings.Contains(err.Error(), db+".lock") {
+		t.Fatalf("second lock: %v", err)
+	}
+	// Closing the instance releases it.
+	if err := in.close(); err != nil {
+		t.Fatal(err)
+	}
+	third, err := lockInstance(db)
+	if err != nil {
+		t.Fatalf("lock after the instance closed: %v", err)
+	}
+	third.Close()
+}
+
+// TestSecondInstanceRefusedAfterTheFirstRanAWhile: the first binary collects garbage
+// constantly (GOGC=1) and has run several collections after it connected; a second on the
+// same database still finds the lock held and exits with one line naming it.
+func TestSecondInstanceRefusedAfterTheFirstRanAWhile(t *testing.T) {
+	srv := dt.New(t, dt.Options{Token: e2eToken})
+	dir := t.TempDir()
+	first := startBinary(t, srv, dir, "AFTERGLOW_STORAGE_ENCRYPTION_KEY="+e2eKey, "GOGC=1", "GODEBUG=gctrace=1")
+	waitUp(t, srv, first)
+	collections := func() int { return strings.Count(first.out.String(), "\ngc ") }
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// Work that allocates, until the first has collected a few more times since it connected.
+	target := collections() + 5
+	eventually(t, 30*time.Second, first, "five garbage collections in the first instance", func() bool {
+		if _, err := srv.Invoke(ctx, aftercareDrop(srv)); err != nil {
+			t.Fatal(err)
+		}
+		return collections() >= target
+	})
+
+	cmd := exec.Command(binary, "run")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "AFTERGLOW_DISCORD_TOKEN="+e2eToken, "AFTERGLOW_DISCORD_API_BASE="+srv.APIBase(),
+		"AFTERGLOW_STORAGE_PATH="+filepath.Join(dir, "afterglow.db"), "AFTERGLOW_STORAGE_ENCRYPTION_KEY="+e2eKey,
+		"AFTERGLOW_LOG_LEVEL=debug")
+	timer := time.AfterFunc(10*time.Second, func() { cmd.Process.Kill() })
+	out, err := cmd.CombinedOutput()
+	timer.Stop()
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	lock := filepath.Join(dir, "afterglow.db.lock")
+	if err == nil || len(lines) != 1 || !strings.HasPrefix(lines[0], "afterglow: another afterglow is already running") ||
+		!strings.Contains(lines[0], lock) {
+		t.Fatalf("second instance: %v, want a non-zero exit and one line naming %s; got:\n%s", err, lock, out)
+	}
+	if srv.Identifies() != 1 {
+		t.Fatalf("%d gateway identifies; the second instance must not connect", srv.Identifies())
+	}
+	stopCleanly(t, first)
 }
