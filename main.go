@@ -152,6 +152,9 @@ func open(ctx context.Context, cfg bot.Config, lib *content.Library, log *slog.L
 		}
 		return nil, nil, err // storage names the database and what went wrong
 	}
+	if loose := store.Tightened(); len(loose) > 0 {
+		log.Warn("database files were readable by group or others; made them owner-only (0600)", "files", strings.Join(loose, "; "))
+	}
 	b, err := bot.New(bot.Options{Config: cfg, Store: store, Content: lib, Log: log, Version: version})
 	if err != nil {
 		store.Close()
