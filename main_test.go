@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/afterglow-bot/afterglow/content"
 	dt "github.com/afterglow-bot/afterglow/internal/discordtest"
+	"github.com/afterglow-bot/afterglow/storage"
 )
 
 // binary is the afterglow executable built once for the end-to-end tests.
@@ -372,4 +374,37 @@ func TestSecondInstanceRefusedAfterTheFirstRanAWhile(t *testing.T) {
 		t.Fatalf("%d gateway identifies; the second instance must not connect", srv.Identifies())
 	}
 	stopCleanly(t, first)
+}
+
+// TestSetupTightensALooseDatabaseAndSaysSo: a database an earlier afterglow created 0644
+// is owner-only once afterglow starts on it, and the log says which file it changed.
+func TestSetupTightensALooseDatabaseAndSaysSo(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "afterglow.db")
+	key, _ := hex.DecodeString(e2eKey)
+	store, err := storage.Open(context.Background(), db, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	if err := os.Chmod(db, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"AFTERGLOW_DISCORD_TOKEN":          e2eToken,
+		"AFTERGLOW_STORAGE_PATH":           db,
+		"AFTERGLOW_STORAGE_ENCRYPTION_KEY": e2eKey,
+	}
+	var log syncBuffer
+	in, err := setup(context.Background(), "", func(k string) (string, bool) { v, ok := env[k]; return v, ok }, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.close()
+	if st, err := os.Stat(db); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("database mode after start: %v %v", st.Mode().Perm(), err)
+	}
+	if !strings.Contains(log.String(), "level=WARN") || !strings.Contains(log.String(), "owner-only") ||
+		!strings.Contains(log.String(), db+" was 0644") {
+		t.Fatalf("the log does not say the database was made owner-only:\n%s", log.String())
+	}
 }
