@@ -198,6 +198,11 @@ func TestBinaryEndToEnd(t *testing.T) {
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("generated key file: %v", err)
 	}
+	if st, err := os.Stat(filepath.Join(dir, "afterglow.db")); err != nil {
+		t.Fatal(err)
+	} else if st.Mode().Perm() != 0o600 {
+		t.Fatalf("database file mode %04o, want 0600", st.Mode().Perm())
+	}
 }
 
 func TestBinaryRefusesBadSetupWithOneLine(t *testing.T) {
