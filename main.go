@@ -131,7 +131,7 @@ func setup(ctx context.Context, configPath string, getenv func(string) (string, 
 	if err != nil {
 		return nil, err
 	}
-	b, store, err := open(ctx, cfg, lib, log)
+	b, store, err := openBot(ctx, cfg, lib, log)
 	if err != nil {
 		lock.Close()
 		return nil, err
@@ -139,8 +139,8 @@ func setup(ctx context.Context, configPath string, getenv func(string) (string, 
 	return &instance{bot: b, store: store, log: log, lock: lock}, nil
 }
 
-// open loads the key, opens the database and makes the bot, under the instance lock.
-func open(ctx context.Context, cfg bot.Config, lib *content.Library, log *slog.Logger) (*bot.Bot, *storage.DB, error) {
+// openBot loads the key, opens the database and makes the bot, under the instance lock.
+func openBot(ctx context.Context, cfg bot.Config, lib *content.Library, log *slog.Logger) (*bot.Bot, *storage.DB, error) {
 	key, source, created, err := bot.LoadKey(cfg)
 	if err != nil {
 		return nil, nil, err
