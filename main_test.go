@@ -218,6 +218,7 @@ func TestBinaryRefusesBadSetupWithOneLine(t *testing.T) {
 		{[]string{"-config", "typo.toml", "run"}, nil, `unknown key "discord.tokn"`},
 		{[]string{"run"}, []string{"AFTERGLOW_STORAGE_PATH=/nonexistent/dir/a.db"}, "/nonexistent/dir/a.db"},
 		{[]string{"run"}, []string{"AFTERGLOW_STORAGE_ENCRYPTION_KEY=" + strings.Repeat("ff", 32)}, "wrong key"},
+		{[]string{"run"}, []string{"AFTERGLOW_STORAGE_ENCRYPTION_KEY="}, "exists but its encryption key is missing"},
 		{[]string{"try", "/nope"}, nil, "unknown command /nope"},
 		{[]string{"frobnicate"}, nil, "unknown command"},
 	}
