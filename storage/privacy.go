@@ -188,12 +188,12 @@ const invitationLogKeep = 24 * time.Hour
 // Purge deletes what is no longer needed once keep has passed since its last change:
 // finished check-ins (sent but unanswered, answered, failed, undeliverable, cancelled,
 // dropped) and expired invitations. It also trims the invitation log to the day the daily
-// limit needs, whatever keep is. Then it checkpoints, so that what went leaves the
-// write-ahead log too. It returns how many check-ins and invitations went.
+// limit needs, whatever keep is. When anything went, it then checkpoints, so that it leaves
+// the write-ahead log too. It returns how many check-ins and invitations went.
 func (db *DB) Purge(ctx context.Context, now time.Time, keep time.Duration) (int, error) {
 	cutoff := millis(now.Add(-keep))
 	logCutoff := millis(now.Add(-invitationLogKeep))
-	var purged int64
+	var purged, logRows int64
 	err := db.inTx(ctx, "purge old rows", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "DELETE FROM checkins WHERE status IN (?, ?, ?, ?, ?, ?) AND updated_at < ?",
 			StatusSent, StatusAnswered, StatusFailed, StatusUndeliverable, StatusCancelled, StatusDropped, cutoff)
@@ -212,11 +212,17 @@ func (db *DB) Purge(ctx context.Context, now time.Time, keep time.Duration) (int
 			return err
 		}
 		purged = checkIns + invitations
-		_, err = tx.ExecContext(ctx, "DELETE FROM invitation_log WHERE created_at < ?", logCutoff)
+		if res, err = tx.ExecContext(ctx, "DELETE FROM invitation_log WHERE created_at < ?", logCutoff); err != nil {
+			return err
+		}
+		logRows, err = res.RowsAffected()
 		return err
 	})
 	if err != nil {
 		return 0, err
+	}
+	if purged+logRows == 0 {
+		return 0, nil // nothing went: nothing to clear from the log
 	}
 	if err := db.checkpoint(ctx); err != nil {
 		return int(purged), fmt.Errorf("purge old rows: the rows are deleted, but %w", err)

@@ -108,7 +108,7 @@ func dsn(path string) string {
 // journalSizeLimit bounds the -wal file left after a checkpoint (by default SQLite keeps
 // it at its largest): old pages, deleted rows among them, linger there until overwritten.
 // It is the size the WAL reaches between automatic checkpoints (1000 pages of 4 KiB), so
-// ordinary use never truncates and regrows it.
+// ordinary use seldom truncates and regrows it.
 const journalSizeLimit = 4 << 20
 
 // sqliteDriver sets, on every new connection, what the connection string cannot.
