@@ -8,8 +8,10 @@ import (
 )
 
 // lockInstance makes sure one afterglow at a time runs on a database: two would each
-// deliver the same check-ins. The lock is an flock on "<db>.lock", released by the kernel
-// when the process ends, however it ends.
+// deliver the same check-ins. The lock is an flock on "<db>.lock", held as long as the
+// returned file is open: keep it reachable for the life of the instance (a dropped file is
+// closed by the garbage collector). The kernel releases it when the process ends, however
+// it ends.
 func lockInstance(dbPath string) (*os.File, error) {
 	path := dbPath + ".lock"
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)

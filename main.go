@@ -9,12 +9,15 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/BurntSushi/toml"
 	"github.com/afterglow-bot/afterglow/bot"
 	"github.com/afterglow-bot/afterglow/commands"
 	"github.com/afterglow-bot/afterglow/content"
@@ -90,28 +93,57 @@ func run(ctx context.Context, args []string, getenv func(string) (string, bool),
 	return 0
 }
 
+// instance is what setup made ready: the bot, its database, its logger, and the lock that
+// keeps a second afterglow off the database for as long as this one lives.
+type instance struct {
+	bot   *bot.Bot
+	store *storage.DB
+	log   *slog.Logger
+	// lock must stay reachable until close: dropped, the garbage collector closes the file
+	// and the flock goes with it, while this process still runs.
+	lock *os.File
+}
+
+// close closes the database, then releases the lock: no second afterglow may open the
+// database before this one has checkpointed and closed it.
+func (in *instance) close() error {
+	err := in.store.Close()
+	in.lock.Close()
+	return err
+}
+
 // setup loads everything the bot needs before it touches Discord, so that every mistake
 // in config, key or database is reported before connecting.
-func setup(ctx context.Context, configPath string, getenv func(string) (string, bool), stderr io.Writer) (*bot.Bot, *storage.DB, *slog.Logger, error) {
+func setup(ctx context.Context, configPath string, getenv func(string) (string, bool), stderr io.Writer) (*instance, error) {
 	cfg, err := bot.LoadConfig(configPath, getenv)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	log := newLogger(cfg, stderr)
 	if err := cfg.RequireToken(); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	lib, err := content.Load()
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("load guidance texts: %w", err)
+		return nil, fmt.Errorf("load guidance texts: %w", err)
 	}
-	// Held until the process ends: the kernel drops the lock however it ends.
-	if _, err := lockInstance(cfg.Storage.Path); err != nil {
-		return nil, nil, nil, err
+	lock, err := lockInstance(cfg.Storage.Path)
+	if err != nil {
+		return nil, err
 	}
+	b, store, err := openBot(ctx, cfg, lib, log)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	return &instance{bot: b, store: store, log: log, lock: lock}, nil
+}
+
+// openBot loads the key, opens the database and makes the bot, under the instance lock.
+func openBot(ctx context.Context, cfg bot.Config, lib *content.Library, log *slog.Logger) (*bot.Bot, *storage.DB, error) {
 	key, source, created, err := bot.LoadKey(cfg)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	if created {
 		log.Warn("generated a new encryption key; back it up with the database", "key_file", strings.TrimPrefix(source, "key file "))
@@ -119,41 +151,44 @@ func setup(ctx context.Context, configPath string, getenv func(string) (string, 
 	store, err := storage.Open(ctx, cfg.Storage.Path, key)
 	if err != nil {
 		if errors.Is(err, storage.ErrWrongKey) {
-			return nil, nil, nil, fmt.Errorf("database %s cannot be opened with the key from %s: wrong key", cfg.Storage.Path, source)
+			return nil, nil, fmt.Errorf("database %s cannot be opened with the key from %s: wrong key", cfg.Storage.Path, source)
 		}
-		return nil, nil, nil, err // storage names the database and what went wrong
+		return nil, nil, err // storage names the database and what went wrong
+	}
+	if loose := store.Tightened(); len(loose) > 0 {
+		log.Warn("database files were readable by group or others; made them owner-only (0600)", "files", strings.Join(loose, "; "))
 	}
 	b, err := bot.New(bot.Options{Config: cfg, Store: store, Content: lib, Log: log, Version: version})
 	if err != nil {
 		store.Close()
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	return b, store, log, nil
+	return b, store, nil
 }
 
 func serve(ctx context.Context, configPath string, getenv func(string) (string, bool), stderr io.Writer) error {
-	b, store, log, err := setup(ctx, configPath, getenv, stderr)
+	in, err := setup(ctx, configPath, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	bot.RouteLibraryLogs(log)
-	runErr := b.Run(ctx)
-	if err := store.Close(); err != nil {
-		log.Error("close database", "err", err)
+	bot.RouteLibraryLogs(in.log)
+	runErr := in.bot.Run(ctx)
+	if err := in.close(); err != nil {
+		in.log.Error("close database", "err", err)
 	}
-	log.Info("stopped")
+	in.log.Info("stopped")
 	return runErr
 }
 
 func register(ctx context.Context, configPath string, getenv func(string) (string, bool), stderr io.Writer) error {
-	b, store, _, err := setup(ctx, configPath, getenv, stderr)
+	in, err := setup(ctx, configPath, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer in.close()
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	return b.Register(ctx)
+	return in.bot.Register(ctx)
 }
 
 // doctor checks what `afterglow run` needs before it connects, without connecting: one line
@@ -167,15 +202,21 @@ func doctor(ctx context.Context, configPath string, getenv func(string) (string,
 		return r.result()
 	}
 	r.ok("config", configSource(configPath))
+	if file, ok := configFile(configPath); ok {
+		checkConfigMode(file, r)
+	}
 	if err := checkToken(cfg.Discord.Token); err != nil {
 		r.fail("token", err)
 	} else {
 		r.ok("token", "set, and shaped like a bot token (Discord itself is not asked)")
 	}
+	checkAPIBase(cfg.Discord.APIBase, r)
 	key, source, ok := checkKey(cfg, r)
+	var tightened []string
 	if ok {
-		checkDatabase(ctx, cfg.Storage.Path, key, source, r)
+		tightened = checkDatabase(ctx, cfg.Storage.Path, key, source, r)
 	}
+	checkDatabaseModes(cfg.Storage.Path, tightened, r)
 	return r.result()
 }
 
@@ -186,6 +227,9 @@ type checkReport struct {
 }
 
 func (r *checkReport) ok(name, detail string) { fmt.Fprintf(r.w, "ok   %s %s\n", name, detail) }
+
+// warn says something worth changing that does not stop afterglow from working.
+func (r *checkReport) warn(name, detail string) { fmt.Fprintf(r.w, "warn %s: %s\n", name, detail) }
 
 func (r *checkReport) fail(name string, err error) {
 	r.failed++
@@ -201,13 +245,84 @@ func (r *checkReport) result() error {
 
 // configSource names the file LoadConfig read, by the same rule.
 func configSource(configPath string) string {
-	if configPath != "" {
-		return configPath
-	}
-	if _, err := os.Stat(bot.DefaultConfigFile); err == nil {
-		return bot.DefaultConfigFile
+	if file, ok := configFile(configPath); ok {
+		return file
 	}
 	return "(no file: built-in defaults and environment)"
+}
+
+// configFile is the file LoadConfig read, if it read one.
+func configFile(configPath string) (string, bool) {
+	if configPath != "" {
+		return configPath, true
+	}
+	if _, err := os.Stat(bot.DefaultConfigFile); err == nil {
+		return bot.DefaultConfigFile, true
+	}
+	return "", false
+}
+
+// looseMode tells a mode that lets group or others at the file.
+func looseMode(perm fs.FileMode) bool { return perm&0o077 != 0 }
+
+// checkConfigMode fails when the config file holds the token or the key (set in the file
+// itself, not by the environment) and group or others can read it.
+func checkConfigMode(path string, r *checkReport) {
+	st, err := os.Stat(path)
+	if err != nil {
+		r.fail("config file mode", err)
+		return
+	}
+	var file struct {
+		Discord struct {
+			Token string `toml:"token"`
+		} `toml:"discord"`
+		Storage struct {
+			EncryptionKey string `toml:"encryption_key"`
+		} `toml:"storage"`
+	}
+	if _, err := toml.DecodeFile(path, &file); err != nil {
+		r.fail("config file mode", fmt.Errorf("read %s: %w", path, err))
+		return
+	}
+	var holds []string
+	if strings.TrimSpace(file.Discord.Token) != "" {
+		holds = append(holds, "the token")
+	}
+	if strings.TrimSpace(file.Storage.EncryptionKey) != "" {
+		holds = append(holds, "the encryption key")
+	}
+	perm := st.Mode().Perm()
+	switch {
+	case len(holds) == 0:
+		r.ok("config file mode", fmt.Sprintf("%s %04o (holds neither the token nor the key)", path, perm))
+	case looseMode(perm):
+		r.fail("config file mode", fmt.Errorf("%s is %04o, readable by group or others, and holds %s: chmod 600 %s",
+			path, perm, strings.Join(holds, " and "), path))
+	default:
+		r.ok("config file mode", fmt.Sprintf("%s %04o (holds %s)", path, perm, strings.Join(holds, " and ")))
+	}
+}
+
+// checkAPIBase warns when the token would cross a network unencrypted: plain http to a
+// host other than this machine. It names the host only, never the whole URL.
+func checkAPIBase(base string, r *checkReport) {
+	u, err := url.Parse(base) // LoadConfig checked that it parses
+	if err != nil {
+		r.fail("api_base", err)
+		return
+	}
+	host := u.Hostname()
+	ip := net.ParseIP(host)
+	switch {
+	case u.Scheme != "http":
+		r.ok("api_base", u.Scheme+"://"+u.Host)
+	case host == "localhost" || (ip != nil && ip.IsLoopback()):
+		r.ok("api_base", "http://"+u.Host+" (plain http, on loopback)")
+	default:
+		r.warn("api_base", "discord.api_base is plain http:// to "+u.Host+", not loopback: the bot token and every "+
+			"message cross the network unencrypted; use https://")
+	}
 }
 
 // checkToken tells whether token looks like a bot token: three dot-separated base64url
@@ -250,10 +365,11 @@ func checkKey(cfg bot.Config, r *checkReport) (key []byte, source string, ok boo
 		case err != nil:
 			r.fail("key", fmt.Errorf("key file %s: %w", keyFile, err))
 			return nil, "", false
-		case info.Mode().Perm() != 0o600:
-			r.fail("key file mode", fmt.Errorf("%s has mode %04o, want 0600: chmod 600 %s", keyFile, info.Mode().Perm(), keyFile))
+		case looseMode(info.Mode().Perm()):
+			r.fail("key file mode", fmt.Errorf("%s has mode %04o, want 0600 (it is readable by group or others): chmod 600 %s",
+				keyFile, info.Mode().Perm(), keyFile))
 		default:
-			r.ok("key file mode", keyFile+" is 0600")
+			r.ok("key file mode", fmt.Sprintf("%s is %04o", keyFile, info.Mode().Perm()))
 		}
 	}
 	key, source, _, err := bot.LoadKey(cfg) // the key or key file exists, so nothing is created
@@ -265,12 +381,13 @@ func checkKey(cfg bot.Config, r *checkReport) (key []byte, source string, ok boo
 	return key, source, true
 }
 
-// checkDatabase opens the database with the key (which applies pending migrations, as a
-// start would), then checks its integrity and reports its schema version.
-func checkDatabase(ctx context.Context, path string, key []byte, source string, r *checkReport) {
+// checkDatabase opens the database with the key (which applies pending migrations and makes
+// its files owner-only, as a start would), then checks its integrity and reports its schema
+// version. It returns the files that opening made owner-only.
+func checkDatabase(ctx context.Context, path string, key []byte, source string, r *checkReport) (tightened []string) {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		r.ok("database", path+" does not exist yet: the first start creates it")
-		return
+		return nil
 	}
 	store, err := storage.Open(ctx, path, key)
 	if err != nil {
@@ -278,9 +395,10 @@ func checkDatabase(ctx context.Context, path string, key []byte, source string, 
 			err = fmt.Errorf("%s cannot be opened with the key from %s: wrong key", path, source)
 		}
 		r.fail("database", err)
-		return
+		return nil
 	}
 	defer store.Close()
+	tightened = store.Tightened()
 	r.ok("database", path+" opens with the key")
 	if report, err := store.IntegrityCheck(ctx); err != nil {
 		r.fail("integrity", err)
@@ -294,6 +412,34 @@ func checkDatabase(ctx context.Context, path string, key []byte, source string, 
 		r.fail("schema", err)
 	} else {
 		r.ok("schema", fmt.Sprintf("version %d (current)", v))
+	}
+	return tightened
+}
+
+// checkDatabaseModes reports the modes of the database and its -wal and -shm files, those
+// present. They hold ids and times, not the token or the key: a loose one is a warning,
+// and opening the database (a start, or checkDatabase) makes it owner-only.
+func checkDatabaseModes(path string, tightened []string, r *checkReport) {
+	var modes, loose []string
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		st, err := os.Stat(p)
+		if err != nil {
+			continue // absent; an unreadable database is the database check's to report
+		}
+		modes = append(modes, fmt.Sprintf("%s %04o", p, st.Mode().Perm()))
+		if looseMode(st.Mode().Perm()) {
+			loose = append(loose, fmt.Sprintf("%s is %04o", p, st.Mode().Perm()))
+		}
+	}
+	switch {
+	case len(tightened) > 0:
+		r.warn("database file mode", strings.Join(tightened, ", ")+", readable by group or others: "+
+			"made owner-only (0600) now, as every start does")
+	case len(loose) > 0:
+		r.warn("database file mode", strings.Join(loose, ", ")+", readable by group or others: "+
+			"the next start makes it owner-only (0600)")
+	case len(modes) > 0:
+		r.ok("database file mode", strings.Join(modes, ", "))
 	}
 }
 

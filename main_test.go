@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -15,6 +18,7 @@ import (
 
 	"github.com/afterglow-bot/afterglow/content"
 	dt "github.com/afterglow-bot/afterglow/internal/discordtest"
+	"github.com/afterglow-bot/afterglow/storage"
 )
 
 // binary is the afterglow executable built once for the end-to-end tests.
@@ -194,6 +198,11 @@ func TestBinaryEndToEnd(t *testing.T) {
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("generated key file: %v", err)
 	}
+	if st, err := os.Stat(filepath.Join(dir, "afterglow.db")); err != nil {
+		t.Fatal(err)
+	} else if st.Mode().Perm() != 0o600 {
+		t.Fatalf("database file mode %04o, want 0600", st.Mode().Perm())
+	}
 }
 
 func TestBinaryRefusesBadSetupWithOneLine(t *testing.T) {
@@ -209,6 +218,7 @@ func TestBinaryRefusesBadSetupWithOneLine(t *testing.T) {
 		{[]string{"-config", "typo.toml", "run"}, nil, `unknown key "discord.tokn"`},
 		{[]string{"run"}, []string{"AFTERGLOW_STORAGE_PATH=/nonexistent/dir/a.db"}, "/nonexistent/dir/a.db"},
 		{[]string{"run"}, []string{"AFTERGLOW_STORAGE_ENCRYPTION_KEY=" + strings.Repeat("ff", 32)}, "wrong key"},
+		{[]string{"run"}, []string{"AFTERGLOW_STORAGE_ENCRYPTION_KEY="}, "exists but its encryption key is missing"},
 		{[]string{"try", "/nope"}, nil, "unknown command /nope"},
 		{[]string{"frobnicate"}, nil, "unknown command"},
 	}
@@ -289,4 +299,118 @@ func BenchmarkEndToEnd(b *testing.B) {
 // on drop, in a server.
 func aftercareDrop(srv *dt.Server) dt.Interaction {
 	return srv.SlashCommand(dt.User{ID: "200000000000000001", Username: "alice"}, dt.Where{}, "aftercare", dt.StringOption("topic", "drop"))
+}
+
+// TestSetupHoldsTheInstanceLockThroughGC: the lock file setup takes must stay open while the
+// instance lives. Dropped, the garbage collector closes it and the flock goes with it.
+func TestSetupHoldsTheInstanceLockThroughGC(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "afterglow.db")
+	env := map[string]string{
+		"AFTERGLOW_DISCORD_TOKEN":          e2eToken,
+		"AFTERGLOW_DISCORD_API_BASE":       "http://127.0.0.1:1/api/v10",
+		"AFTERGLOW_STORAGE_PATH":           db,
+		"AFTERGLOW_STORAGE_ENCRYPTION_KEY": e2eKey,
+	}
+	getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	in, err := setup(context.Background(), "", getenv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Twice: the first collection finds the file unreachable, the second is sure its
+	// finalizer ran.
+	for range 3 {
+		runtime.GC()
+		runtime.GC()
+		runtime.Gosched()
+	}
+	second, err := lockInstance(db)
+	if err == nil {
+		second.Close()
+		t.Fatal("a second lock on the database succeeded while the first instance lives: its lock was dropped")
+	}
+	if !strings.Contains(err.Error(), "another afterglow is already running") || !strings.Contains(err.Error(), db+".lock") {
+		t.Fatalf("second lock: %v", err)
+	}
+	// Closing the instance releases it.
+	if err := in.close(); err != nil {
+		t.Fatal(err)
+	}
+	third, err := lockInstance(db)
+	if err != nil {
+		t.Fatalf("lock after the instance closed: %v", err)
+	}
+	third.Close()
+}
+
+// TestSecondInstanceRefusedAfterTheFirstRanAWhile: the first binary collects garbage
+// constantly (GOGC=1) and has run several collections after it connected; a second on the
+// same database still finds the lock held and exits with one line naming it.
+func TestSecondInstanceRefusedAfterTheFirstRanAWhile(t *testing.T) {
+	srv := dt.New(t, dt.Options{Token: e2eToken})
+	dir := t.TempDir()
+	first := startBinary(t, srv, dir, "AFTERGLOW_STORAGE_ENCRYPTION_KEY="+e2eKey, "GOGC=1", "GODEBUG=gctrace=1")
+	waitUp(t, srv, first)
+	collections := func() int { return strings.Count(first.out.String(), "\ngc ") }
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// Work that allocates, until the first has collected a few more times since it connected.
+	target := collections() + 5
+	eventually(t, 30*time.Second, first, "five garbage collections in the first instance", func() bool {
+		if _, err := srv.Invoke(ctx, aftercareDrop(srv)); err != nil {
+			t.Fatal(err)
+		}
+		return collections() >= target
+	})
+
+	cmd := exec.Command(binary, "run")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "AFTERGLOW_DISCORD_TOKEN="+e2eToken, "AFTERGLOW_DISCORD_API_BASE="+srv.APIBase(),
+		"AFTERGLOW_STORAGE_PATH="+filepath.Join(dir, "afterglow.db"), "AFTERGLOW_STORAGE_ENCRYPTION_KEY="+e2eKey,
+		"AFTERGLOW_LOG_LEVEL=debug")
+	timer := time.AfterFunc(10*time.Second, func() { cmd.Process.Kill() })
+	out, err := cmd.CombinedOutput()
+	timer.Stop()
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	lock := filepath.Join(dir, "afterglow.db.lock")
+	if err == nil || len(lines) != 1 || !strings.HasPrefix(lines[0], "afterglow: another afterglow is already running") ||
+		!strings.Contains(lines[0], lock) {
+		t.Fatalf("second instance: %v, want a non-zero exit and one line naming %s; got:\n%s", err, lock, out)
+	}
+	if srv.Identifies() != 1 {
+		t.Fatalf("%d gateway identifies; the second instance must not connect", srv.Identifies())
+	}
+	stopCleanly(t, first)
+}
+
+// TestSetupTightensALooseDatabaseAndSaysSo: a database an earlier afterglow created 0644
+// is owner-only once afterglow starts on it, and the log says which file it changed.
+func TestSetupTightensALooseDatabaseAndSaysSo(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "afterglow.db")
+	key, _ := hex.DecodeString(e2eKey)
+	store, err := storage.Open(context.Background(), db, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	if err := os.Chmod(db, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"AFTERGLOW_DISCORD_TOKEN":          e2eToken,
+		"AFTERGLOW_STORAGE_PATH":           db,
+		"AFTERGLOW_STORAGE_ENCRYPTION_KEY": e2eKey,
+	}
+	var log syncBuffer
+	in, err := setup(context.Background(), "", func(k string) (string, bool) { v, ok := env[k]; return v, ok }, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.close()
+	if st, err := os.Stat(db); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("database mode after start: %v %v", st.Mode().Perm(), err)
+	}
+	if !strings.Contains(log.String(), "level=WARN") || !strings.Contains(log.String(), "owner-only") ||
+		!strings.Contains(log.String(), db+" was 0644") {
+		t.Fatalf("the log does not say the database was made owner-only:\n%s", log.String())
+	}
 }

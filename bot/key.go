@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -37,23 +38,56 @@ func LoadKey(cfg Config) (key []byte, source string, created bool, err error) {
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, "", false, fmt.Errorf("read key file %s: %w", path, err)
 	}
+	// A new key cannot read what an existing database holds, and would hide that its key is lost.
+	if _, err := os.Lstat(cfg.Storage.Path); err == nil {
+		return nil, "", false, fmt.Errorf("database %s exists but its encryption key is missing: "+
+			"no storage.encryption_key (or AFTERGLOW_STORAGE_ENCRYPTION_KEY) and no key file %s; "+
+			"restore the key from your backup (a new key could not read the database)", cfg.Storage.Path, path)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, "", false, fmt.Errorf("database %s: %w", cfg.Storage.Path, err)
+	}
 	key = make([]byte, keyBytes)
 	if _, err := rand.Read(key); err != nil {
 		return nil, "", false, fmt.Errorf("generate encryption key: %w", err)
 	}
-	// O_EXCL: never overwrite a key that appeared meanwhile; losing a key loses the data.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return nil, "", false, fmt.Errorf("create key file %s: %w", path, err)
-	}
-	if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
-		f.Close()
-		return nil, "", false, fmt.Errorf("write key file %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
+	if err := writeKeyFile(path, []byte(hex.EncodeToString(key)+"\n")); err != nil {
 		return nil, "", false, fmt.Errorf("write key file %s: %w", path, err)
 	}
 	return key, "key file " + path, true, nil
+}
+
+// writeKeyFile makes path hold data, all of it or nothing: a key file cut short by a full
+// disk or a crash would stop every later start. The data goes to a temporary file (mode
+// 0600) in the same directory, reaches the disk, and is then linked to path, which, unlike
+// a rename, never replaces a key that appeared meanwhile: losing a key loses the data.
+// The directory is synced last, so that the name survives a crash too.
+func writeKeyFile(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after the link, path keeps the file
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 func parseKey(s string) ([]byte, error) {

@@ -79,12 +79,16 @@ func (s *sealer) blockHash(userID string) []byte {
 	return mac.Sum(nil)
 }
 
-// checkKey stores the sealed constant on first open and verifies it on every later open.
-func (db *DB) checkKey(ctx context.Context) error {
+// checkKey verifies the sealed constant; when create is set (a new file), a missing one is
+// stored instead. Without create, a missing one is ErrNoKeyCheck.
+func (db *DB) checkKey(ctx context.Context, create bool) error {
 	return db.inTx(ctx, "check encryption key", func(tx *sql.Tx) error {
 		var stored string
 		err := tx.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", keyCheckMeta).Scan(&stored)
 		if errors.Is(err, sql.ErrNoRows) {
+			if !create {
+				return ErrNoKeyCheck
+			}
 			sealed := base64.StdEncoding.EncodeToString(db.crypt.seal(keyCheckText, keyCheckMeta))
 			_, err := tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, ?)", keyCheckMeta, sealed)
 			return err

@@ -170,9 +170,11 @@ var userRows = []string{
 	"DELETE FROM checkins WHERE sender_id = ?1 OR recipient_id = ?1",
 }
 
-// DeleteUser removes every row that names userID, in one transaction.
+// DeleteUser removes every row that names userID, in one transaction, then checkpoints so
+// that the deleted rows leave the write-ahead log too (secure_delete zeroes them in the
+// database file). A checkpoint that cannot finish is an error, after the rows are gone.
 func (db *DB) DeleteUser(ctx context.Context, userID string) error {
-	return db.inTx(ctx, "delete user data", func(tx *sql.Tx) error {
+	err := db.inTx(ctx, "delete user data", func(tx *sql.Tx) error {
 		for _, stmt := range userRows {
 			if _, err := tx.ExecContext(ctx, stmt, userID); err != nil {
 				return err
@@ -180,17 +182,28 @@ func (db *DB) DeleteUser(ctx context.Context, userID string) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	if err := db.checkpoint(ctx); err != nil {
+		return fmt.Errorf("delete user data: the rows are deleted, but %w", err)
+	}
+	return nil
 }
+
+// invitationLogKeep is how long the invitation log keeps a row: the daily limit counts 24 h.
+const invitationLogKeep = 24 * time.Hour
 
 // Purge deletes what is no longer needed once keep has passed since its last change:
 // finished check-ins (sent but unanswered, answered, failed, undeliverable, cancelled,
-// dropped) and expired invitations. It also trims the invitation log, which the daily limit
-// needs for 24 h, and deletes ended invitation cooldowns. It returns how many check-ins and
-// invitations went.
+// dropped) and expired invitations. It also trims the invitation log to the day the daily
+// limit needs, whatever keep is, and deletes ended invitation cooldowns. When anything went,
+// it then checkpoints, so that it leaves the write-ahead log too. It returns how many
+// check-ins and invitations went.
 func (db *DB) Purge(ctx context.Context, now time.Time, keep time.Duration) (int, error) {
 	cutoff := millis(now.Add(-keep))
-	logCutoff := millis(now.Add(-max(keep, 24*time.Hour)))
-	var purged int64
+	logCutoff := millis(now.Add(-invitationLogKeep))
+	var purged, logRows int64
 	err := db.inTx(ctx, "purge old rows", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "DELETE FROM checkins WHERE status IN (?, ?, ?, ?, ?, ?) AND updated_at < ?",
 			StatusSent, StatusAnswered, StatusFailed, StatusUndeliverable, StatusCancelled, StatusDropped, cutoff)
@@ -212,8 +225,20 @@ func (db *DB) Purge(ctx context.Context, now time.Time, keep time.Duration) (int
 		if err := purgeCooldowns(ctx, tx, now); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, "DELETE FROM invitation_log WHERE created_at < ?", logCutoff)
+		if res, err = tx.ExecContext(ctx, "DELETE FROM invitation_log WHERE created_at < ?", logCutoff); err != nil {
+			return err
+		}
+		logRows, err = res.RowsAffected()
 		return err
 	})
-	return int(purged), err
+	if err != nil {
+		return 0, err
+	}
+	if purged+logRows == 0 {
+		return 0, nil // nothing went: nothing to clear from the log
+	}
+	if err := db.checkpoint(ctx); err != nil {
+		return int(purged), fmt.Errorf("purge old rows: the rows are deleted, but %w", err)
+	}
+	return int(purged), nil
 }

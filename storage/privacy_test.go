@@ -283,7 +283,7 @@ func TestPurge(t *testing.T) {
 	if _, err := db.Invitation(ctx, live.ID); err != nil {
 		t.Fatalf("live invitation purged: %v", err)
 	}
-	// The invitation log lives at least the 24 h the limit needs, and no longer than keep.
+	// The invitation log lives the 24 h the limit needs.
 	var logRows int
 	must(t, db.sql.QueryRow("SELECT count(*) FROM invitation_log").Scan(&logRows))
 	if logRows != 1 {
@@ -294,4 +294,37 @@ func TestPurge(t *testing.T) {
 	}
 	_, err = db.CreateInvitation(ctx, carol, bob, t0.Add(keep+time.Hour), time.Hour, 1)
 	wantErr(t, err, ErrInviteLimit) // a short keep must not make the limit forget a recent invitation
+}
+
+// TestPurgeKeepsTheInvitationLogOneDay: the log exists for the daily limit only; the
+// retention period keeps finished check-ins, not the log.
+func TestPurgeKeepsTheInvitationLogOneDay(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	link(t, db, alice, bob) // one log row at t0
+	answered := deliver(t, db, schedule(t, db, alice, bob, t0, ""))
+	_, err := db.RecordAnswer(ctx, answered.ID, bob, AnswerGood, t0, time.Hour)
+	must(t, err)
+	_, err = db.CreateInvitation(ctx, carol, dave, t0.Add(47*time.Hour), time.Hour, 5) // a day old at purge time
+	must(t, err)
+
+	now := t0.Add(48*time.Hour + time.Minute)
+	_, err = db.Purge(ctx, now, 30*24*time.Hour)
+	must(t, err)
+	var inviters []string
+	rows, err := db.sql.Query("SELECT inviter_id FROM invitation_log ORDER BY created_at")
+	must(t, err)
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		must(t, rows.Scan(&id))
+		inviters = append(inviters, id)
+	}
+	must(t, rows.Err())
+	if strings.Join(inviters, ",") != carol {
+		t.Fatalf("invitation log after the purge = %v, want only carol's of the last day", inviters)
+	}
+	if got, err := db.CheckIn(ctx, answered.ID); err != nil || got.Answer != AnswerGood {
+		t.Fatalf("a two-day-old answered check-in is within retention and must stay: %v", err)
+	}
 }

@@ -7,9 +7,12 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -29,6 +32,7 @@ var (
 	ErrCheckInLimit     = errors.New("daily check-in limit reached")
 	ErrNotPartners      = errors.New("not partners")
 	ErrClosed           = errors.New("the answer window is over")
+	ErrNoKeyCheck       = errors.New("the database has no key check: whether the encryption key is right cannot be told, so it is not opened")
 	ErrReadOnly         = errors.New("the database is read-only: afterglow must be able to write to the file, to its -wal and -shm files, and to their directory")
 	errKeyLength        = errors.New("the encryption key must be 32 bytes (AES-256)")
 	errMixedCheckIns    = errors.New("check-ins in one call must share sender and recipient")
@@ -41,6 +45,8 @@ type DB struct {
 	path   string
 	crypt  *sealer
 	guilds guildCache
+	// tightened names the files Open made owner-only, and their mode before.
+	tightened []string
 }
 
 // querier is what both *sql.DB and *sql.Tx offer, so read helpers work inside and outside transactions.
@@ -64,11 +70,12 @@ func Open(ctx context.Context, path string, key []byte) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	sqlDB, err := sql.Open("sqlite3", dsn(path))
+	tightened, err := ownerOnly(path)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	db := &DB{sql: sqlDB, path: path, crypt: crypt}
+	sqlDB := sql.OpenDB(connector{dsn: dsn(path)})
+	db := &DB{sql: sqlDB, path: path, crypt: crypt, tightened: tightened}
 	if err := db.setUp(ctx); err != nil {
 		sqlDB.Close()
 		if isReadOnly(err) {
@@ -79,12 +86,15 @@ func Open(ctx context.Context, path string, key []byte) (*DB, error) {
 	return db, nil
 }
 
+// busyTimeoutMillis is how long a statement waits for a lock another connection holds.
+const busyTimeoutMillis = "5000"
+
 // dsn builds the driver's connection string. The driver runs these pragmas on every new
 // connection, so every pooled connection gets them.
 func dsn(path string) string {
 	params := url.Values{}
 	params.Set("_journal_mode", "WAL")
-	params.Set("_busy_timeout", "5000")
+	params.Set("_busy_timeout", busyTimeoutMillis)
 	params.Set("_foreign_keys", "on")
 	params.Set("_txlock", "immediate") // writers take the lock up front: no upgrade deadlocks
 	// Every commit reaches the disk before it returns. The driver's default (NORMAL) can
@@ -94,6 +104,63 @@ func dsn(path string) string {
 	params.Set("_secure_delete", "on")
 	return path + "?" + params.Encode()
 }
+
+// journalSizeLimit bounds the -wal file left after a checkpoint (by default SQLite keeps
+// it at its largest): old pages, deleted rows among them, linger there until overwritten.
+// It is the size the WAL reaches between automatic checkpoints (1000 pages of 4 KiB), so
+// ordinary use seldom truncates and regrows it.
+const journalSizeLimit = 4 << 20
+
+// sqliteDriver sets, on every new connection, what the connection string cannot.
+var sqliteDriver = &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+	_, err := c.Exec(fmt.Sprintf("PRAGMA journal_size_limit = %d", journalSizeLimit), nil)
+	return err
+}}
+
+// connector opens connections to one database through sqliteDriver.
+type connector struct{ dsn string }
+
+func (c connector) Connect(context.Context) (driver.Conn, error) { return sqliteDriver.Open(c.dsn) }
+func (c connector) Driver() driver.Driver                        { return sqliteDriver }
+
+// ownerOnly creates the database file with mode 0600 when it does not exist (SQLite would
+// create it 0644, and gives the -wal and -shm files the database file's mode), and takes
+// the group and others bits off an existing database, -wal or -shm file. It returns the
+// files it changed, with their mode before.
+func ownerOnly(path string) ([]string, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		if err := f.Close(); err != nil {
+			return nil, fmt.Errorf("create: %w", err)
+		}
+	case !errors.Is(err, fs.ErrExist):
+		return nil, fmt.Errorf("create: %w", err)
+	}
+	var changed []string
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		st, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) || (err == nil && !st.Mode().IsRegular()) {
+			continue // not there, or not a file: SQLite says what is wrong
+		}
+		if err != nil {
+			return nil, err
+		}
+		perm := st.Mode().Perm()
+		if perm&0o077 == 0 {
+			continue
+		}
+		if err := os.Chmod(p, perm&^0o077); err != nil {
+			return nil, fmt.Errorf("%s is readable by group or others (mode %04o) and cannot be made owner-only: %w", p, perm, err)
+		}
+		changed = append(changed, fmt.Sprintf("%s was %04o", p, perm))
+	}
+	return changed, nil
+}
+
+// Tightened names the database files that were readable by group or others when Open
+// found them, with their mode then; Open made them owner-only.
+func (db *DB) Tightened() []string { return db.tightened }
 
 func (db *DB) setUp(ctx context.Context) error {
 	if err := db.sql.PingContext(ctx); err != nil {
@@ -108,15 +175,16 @@ func (db *DB) setUp(ctx context.Context) error {
 		return err
 	}
 	if version > 0 {
-		// Check before migrating: the wrong key must not upgrade someone's file.
-		if err := db.checkKey(ctx); err != nil {
+		// Check before migrating: the wrong key must not upgrade someone's file. A file past
+		// version 0 got its key check when it was created; without one, any key would pass.
+		if err := db.checkKey(ctx, false); err != nil {
 			return err
 		}
 	}
 	if err := migrate(ctx, db.sql, ms); err != nil {
 		return err
 	}
-	if err := db.checkKey(ctx); err != nil { // a new file gets its key check here
+	if err := db.checkKey(ctx, version == 0); err != nil { // a new file gets its key check here
 		return err
 	}
 	return db.checkWritable(ctx)
@@ -156,6 +224,49 @@ func (db *DB) Close() error {
 		return fmt.Errorf("close database %s: %w", db.path, closeErr)
 	}
 	return nil
+}
+
+// Checkpoint attempts and the busy wait of each: a reader or writer holds the log for
+// milliseconds, so a checkpoint that cannot finish within this is stuck behind something else.
+const (
+	checkpointAttempts = 4
+	checkpointBusyWait = 250 * time.Millisecond
+)
+
+// checkpoint copies the write-ahead log into the database file and truncates the log to
+// zero bytes, so that the old pages it holds (rows just deleted among them) leave the disk.
+// The pragma does not fail when readers keep it from finishing: it says so in its first
+// column, and then it is tried again briefly before an error says the log still holds them.
+func (db *DB) checkpoint(ctx context.Context) error {
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	defer conn.Close()
+	// This connection waits less than the others for the readers to go, and is given back
+	// with the usual wait.
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", checkpointBusyWait.Milliseconds())); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA busy_timeout = "+busyTimeoutMillis)
+	for attempt := 1; ; attempt++ {
+		var busy, logFrames, copied int
+		if err := conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &copied); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		if busy == 0 {
+			return nil
+		}
+		if attempt == checkpointAttempts {
+			return fmt.Errorf("checkpoint: the write-ahead log %s-wal is still in use after %d attempts; "+
+				"the old pages it holds leave it at the next checkpoint", db.path, attempt)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("checkpoint: %w", ctx.Err())
+		case <-time.After(checkpointBusyWait):
+		}
+	}
 }
 
 // Ping checks that the database answers and still takes writes: a disk that filled up or

@@ -85,11 +85,12 @@ func TestOpenSetsPragmasOnEveryConnection(t *testing.T) {
 	}
 	for i, conn := range conns {
 		checks := map[string]string{
-			"journal_mode":  "wal",
-			"foreign_keys":  "1",
-			"secure_delete": "1",
-			"busy_timeout":  "5000",
-			"synchronous":   "2", // FULL
+			"journal_mode":       "wal",
+			"foreign_keys":       "1",
+			"secure_delete":      "1",
+			"busy_timeout":       "5000",
+			"synchronous":        "2", // FULL
+			"journal_size_limit": "4194304",
 		}
 		for pragma, want := range checks {
 			var got string
