@@ -27,6 +27,7 @@ type harness struct {
 	ctx    context.Context
 	dbPath string
 	log    io.Writer // where the bot logs its warnings and errors
+	level  slog.Level
 	stop   func()
 }
 
@@ -37,6 +38,7 @@ type harnessSetup struct {
 	realClock bool
 	latencies map[string]time.Duration // stand-in routes answered late from the start
 	log       io.Writer                // a copy of the bot's log, warnings and up
+	level     slog.Level               // the bot's log level: warnings unless withInfoLog
 }
 
 type harnessOption func(*harnessSetup)
@@ -67,13 +69,18 @@ func withLog(w io.Writer) harnessOption {
 	return func(s *harnessSetup) { s.log = w }
 }
 
+// withInfoLog copies the bot's log to w, from info level up.
+func withInfoLog(w io.Writer) harnessOption {
+	return func(s *harnessSetup) { s.log, s.level = w, slog.LevelInfo }
+}
+
 // withRealClock runs the bot on the real clock, for retries whose (shortened) backoff must
 // pass by itself.
 func withRealClock(s *harnessSetup) { s.realClock = true }
 
 func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	t.Helper()
-	setup := harnessSetup{cfg: DefaultConfig(), srv: discordtest.Options{Token: testToken}}
+	setup := harnessSetup{cfg: DefaultConfig(), srv: discordtest.Options{Token: testToken}, level: slog.LevelWarn}
 	for _, o := range opts {
 		o(&setup)
 	}
@@ -84,7 +91,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	}
 	h := &harness{t: t, srv: srv, clock: discordtest.NewClock(time.Now().UTC().Truncate(time.Second)), dbPath: filepath.Join(t.TempDir(), "bot.db")}
 	h.now = h.clock.Now
-	h.log = testWriter{t}
+	h.log, h.level = testWriter{t}, setup.level
 	if setup.log != nil {
 		h.log = io.MultiWriter(h.log, setup.log)
 	}
@@ -112,7 +119,7 @@ func (h *harness) start(cfg Config) {
 		h.t.Fatal(err)
 	}
 	b, err := New(Options{Config: cfg, Store: store, Content: content.MustLoad(), Clock: h.now,
-		Log: slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		Log: slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: h.level}))})
 	if err != nil {
 		h.t.Fatal(err)
 	}
