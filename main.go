@@ -31,7 +31,7 @@ Commands:
   register            register the slash commands with Discord now, then exit
   doctor              check config, token, key and database, offline; exit 1 if any fails
   try '/aftercare …'  show the bot's answer to a command, offline: no token, no network
-  version             print the version
+  version             print the version (or the commit it was built from)
 
 Options:
 `
@@ -77,7 +77,7 @@ func run(ctx context.Context, args []string, getenv func(string) (string, bool),
 		}
 		err = try(ctx, rest[0], stdout)
 	case "version":
-		fmt.Fprintln(stdout, "afterglow", version)
+		fmt.Fprintln(stdout, versionLine(version, buildInfo()))
 	case "help", "-h", "--help":
 		fs.Usage()
 	default:
