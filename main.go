@@ -31,6 +31,7 @@ Commands:
   register            register the slash commands with Discord now, then exit
   doctor              check config, token, key and database, offline; exit 1 if any fails
   try '/aftercare …'  show the bot's answer to a command, offline: no token, no network
+  invite              print the link that adds the bot to a server (needs discord.application_id)
   version             print the version (or the commit it was built from)
 
 Options:
@@ -76,6 +77,8 @@ func run(ctx context.Context, args []string, getenv func(string) (string, bool),
 			break
 		}
 		err = try(ctx, rest[0], stdout)
+	case "invite":
+		err = invite(*configPath, getenv, stdout)
 	case "version":
 		fmt.Fprintln(stdout, versionLine(version, buildInfo()))
 	case "help", "-h", "--help":
