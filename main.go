@@ -32,6 +32,7 @@ Commands:
   doctor              check config, token, key and database, offline; exit 1 if any fails
   try '/aftercare …'  show the bot's answer to a command, offline: no token, no network
   invite              print the link that adds the bot to a server (needs discord.application_id)
+  backup FILE         copy the database to FILE (new, mode 0600) while the bot runs, and check the copy
   version             print the version (or the commit it was built from)
 
 Options:
@@ -79,6 +80,12 @@ func run(ctx context.Context, args []string, getenv func(string) (string, bool),
 		err = try(ctx, rest[0], stdout)
 	case "invite":
 		err = invite(*configPath, getenv, stdout)
+	case "backup":
+		if len(rest) != 1 {
+			err = errors.New("backup takes the file to write, e.g. afterglow backup afterglow-backup.db")
+			break
+		}
+		err = backup(ctx, *configPath, getenv, rest[0], stdout)
 	case "version":
 		fmt.Fprintln(stdout, versionLine(version, buildInfo()))
 	case "help", "-h", "--help":
