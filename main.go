@@ -33,6 +33,7 @@ Commands:
   try '/aftercare …'  show the bot's answer to a command, offline: no token, no network
   invite              print the link that adds the bot to a server (needs discord.application_id)
   backup FILE         copy the database to FILE (new, mode 0600) while the bot runs, and check the copy
+  healthcheck         ask the running bot's /healthz (at http.listen); exit 1 unless it is healthy
   version             print the version (or the commit it was built from)
 
 Options:
@@ -86,6 +87,8 @@ func run(ctx context.Context, args []string, getenv func(string) (string, bool),
 			break
 		}
 		err = backup(ctx, *configPath, getenv, rest[0], stdout)
+	case "healthcheck":
+		err = healthcheck(ctx, *configPath, getenv, stdout)
 	case "version":
 		fmt.Fprintln(stdout, versionLine(version, buildInfo()))
 	case "help", "-h", "--help":
