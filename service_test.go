@@ -193,3 +193,18 @@ func TestServiceUnitIsConfinedAndKeepsItsState(t *testing.T) {
 		}
 	}
 }
+
+// The README's command list is the help's, line for line, so that neither forgets a command.
+func TestReadmeListsTheCommandsAsTheHelpDoes(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, afterHeading, _ := strings.Cut(string(readme), "## Commands\n\n```\n")
+	list, _, _ := strings.Cut(afterHeading, "```")
+	_, help, _ := strings.Cut(usage, "Commands:\n")
+	help, _, _ = strings.Cut(help, "\n\n")
+	if want := "afterglow [-config FILE] [command]\n" + help + "\n"; list != want {
+		t.Fatalf("README's command list:\n%s\nwant:\n%s", list, want)
+	}
+}
