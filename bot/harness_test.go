@@ -26,8 +26,8 @@ type harness struct {
 	now    func() time.Time // the bot's clock: clock.Now, or time.Now
 	ctx    context.Context
 	dbPath string
-	log    io.Writer // where the bot logs its warnings and errors
-	level  slog.Level
+	log    io.Writer  // where the bot logs its warnings and errors
+	level  slog.Level // the bot's log level
 	stop   func()
 }
 
@@ -38,7 +38,7 @@ type harnessSetup struct {
 	realClock bool
 	latencies map[string]time.Duration // stand-in routes answered late from the start
 	log       io.Writer                // a copy of the bot's log, warnings and up
-	level     slog.Level               // the bot's log level: warnings unless withInfoLog
+	level     slog.Level               // the bot's log level; warnings unless withDebugLog
 }
 
 type harnessOption func(*harnessSetup)
@@ -69,10 +69,8 @@ func withLog(w io.Writer) harnessOption {
 	return func(s *harnessSetup) { s.log = w }
 }
 
-// withInfoLog copies the bot's log to w, from info level up.
-func withInfoLog(w io.Writer) harnessOption {
-	return func(s *harnessSetup) { s.log, s.level = w, slog.LevelInfo }
-}
+// withDebugLog logs everything down to debug level, for tests of what the log may hold.
+func withDebugLog(s *harnessSetup) { s.level = slog.LevelDebug }
 
 // withRealClock runs the bot on the real clock, for retries whose (shortened) backoff must
 // pass by itself.
