@@ -81,6 +81,20 @@ func TestReleaseScriptBuildsStaticAndStamped(t *testing.T) {
 			t.Errorf("%s lacks %q", releaseScript, part)
 		}
 	}
+	// The README's one-line command is the script's.
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ldflags := regexp.MustCompile(`-ldflags "([^"$]*)`).FindSubmatch(body)
+	if tags == nil || ldflags == nil {
+		t.Fatalf("%s: no -tags or -ldflags to compare the README with", releaseScript)
+	}
+	for _, part := range []string{"CGO_ENABLED=1 go build -trimpath", "-tags " + tags[1], `-ldflags "` + string(ldflags[1])} {
+		if !strings.Contains(string(readme), part) {
+			t.Errorf("README's release command lacks %q, which %s uses", part, releaseScript)
+		}
+	}
 }
 
 // The container image is the release build: it runs the release script (no go build of
