@@ -34,7 +34,10 @@ Commands:
   register            register the slash commands with Discord now, then exit
   doctor              check config, token, key and database, offline; exit 1 if any fails
   try '/aftercare …'  show the bot's answer to a command, offline: no token, no network
-  version             print the version
+  invite              print the link that adds the bot to a server (needs discord.application_id)
+  backup FILE         copy the database to FILE (new, mode 0600) while the bot runs, and check the copy
+  healthcheck         ask the running bot's /healthz (at http.listen); exit 1 unless it is healthy
+  version             print the version (or the commit it was built from)
 
 Options:
 `
@@ -79,8 +82,18 @@ func run(ctx context.Context, args []string, getenv func(string) (string, bool),
 			break
 		}
 		err = try(ctx, rest[0], stdout)
+	case "invite":
+		err = invite(*configPath, getenv, stdout)
+	case "backup":
+		if len(rest) != 1 {
+			err = errors.New("backup takes the file to write, e.g. afterglow backup afterglow-backup.db")
+			break
+		}
+		err = backup(ctx, *configPath, getenv, rest[0], stdout)
+	case "healthcheck":
+		err = healthcheck(ctx, *configPath, getenv, stdout)
 	case "version":
-		fmt.Fprintln(stdout, "afterglow", version)
+		fmt.Fprintln(stdout, versionLine(version, buildInfo()))
 	case "help", "-h", "--help":
 		fs.Usage()
 	default:

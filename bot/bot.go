@@ -206,7 +206,12 @@ func (b *Bot) Run(ctx context.Context) error {
 			b.appID.Store(r.Application.ID)
 		}
 		b.log.Info("connected to Discord", "bot_user", r.User.ID, "application", b.applicationID())
-		readyOnce.Do(func() { close(ready) })
+		readyOnce.Do(func() {
+			if id := b.applicationID(); id != "" { // once: reconnects need no second link
+				b.log.Info("add the bot to a server with this link", "url", InviteURL(id))
+			}
+			close(ready)
+		})
 		go b.registered.Do(func() {
 			err := b.syncCommands(ctx, false)
 			switch {
