@@ -66,9 +66,8 @@ func backupInto(ctx context.Context, path, dest string, crypt *sealer) error {
 	if report != "ok" {
 		return fmt.Errorf("the copy fails its integrity check: %s", report)
 	}
-	// checkKey would write a key check into a file without one; read-only, that fails,
-	// so a copy without one is refused rather than given one.
-	if err := copy.checkKey(ctx); err != nil {
+	// A copy without a key check is refused rather than given one.
+	if err := copy.checkKey(ctx, false); err != nil {
 		if errors.Is(err, ErrWrongKey) {
 			return err
 		}
