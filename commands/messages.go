@@ -88,7 +88,7 @@ const (
 	msgCheckinLimit     = "You've scheduled %d check-ins to %s in the last 24 hours, which is the daily limit. Please try again later."
 	msgCheckinsOffHere  = "This server has turned check-ins off. You can still use them in a DM with me."
 	msgCheckinScheduled = "Check-in for %s scheduled %s (%s)."
-	msgCheckinNow       = "Check-in for %s is on its way."
+	msgCheckinNow       = "Check-in for %s is on its way, due %s."
 	msgCheckinFollowups = "Follow-ups: %s."
 	msgCheckinSelf      = "yourself"
 	msgLabelCancel      = "Cancel"
