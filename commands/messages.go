@@ -227,6 +227,8 @@ const (
 	msgDeleteYes       = "Yes, delete everything"
 	msgDeleteNo        = "Keep my data"
 	msgDeleteDone      = "Done: everything Afterglow stored about you is deleted."
+	msgDeleteDMs       = "I also deleted %d message(s) I had sent you."
+	msgDeleteDMsFailed = "I couldn't delete %d older message(s) I had sent you."
 	msgDeleteNothing   = "There is nothing stored about you any more."
 	msgDeleteKept      = "Nothing was deleted."
 	msgExportReady     = "Here is everything Afterglow stores about you, as a JSON file. Only you can see this."

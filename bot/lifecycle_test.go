@@ -1,0 +1,159 @@
+package bot
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	dt "github.com/afterglow-bot/afterglow/internal/discordtest"
+	"github.com/afterglow-bot/afterglow/storage"
+)
+
+// checkInID reads the check-in id from a check-in DM's answer buttons.
+func checkInID(t testing.TB, m dt.MessageContent) int64 {
+	t.Helper()
+	parts := strings.Split(customIDWith(m, "ci1:answer:"), ":")
+	if len(parts) != 4 {
+		t.Fatalf("not a check-in DM: %q", m.CustomIDs())
+	}
+	id, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// onCheckInDM runs act once, inside the POST of the first check-in DM to user: Discord has
+// stored it and the recipient sees it, but the bot does not have its response yet.
+func (h *harness) onCheckInDM(user dt.User, act func(m dt.Message)) {
+	var once sync.Once
+	channel := h.srv.DMChannel(user.ID)
+	h.srv.OnMessageCreate(func(m dt.Message) {
+		if m.ChannelID == channel && customIDWith(m.MessageContent, "ci1:answer:") != "" {
+			once.Do(func() { act(m) })
+		}
+	})
+}
+
+// A recipient who answers the moment the DM appears, before the bot has recorded it sent,
+// has their answer recorded and relayed, and the DM is updated in place.
+func TestAnswerInsideTheDMPostIsRecorded(t *testing.T) {
+	h := newHarness(t)
+	h.linkPartners(alice, bob)
+	aliceDMs := len(h.waitDMs(alice, 1))
+	var up dt.Callback
+	var dmID string
+	h.onCheckInDM(bob, func(m dt.Message) {
+		dmID = m.ID
+		id := customIDWith(m.MessageContent, "ci1:answer:")
+		up = h.invoke(h.srv.Click(bob, dm, &m, id[:strings.LastIndex(id, ":")]+":care"))
+	})
+	h.reply(h.srv.SlashCommand(alice, guild, "checkin", dt.SubCommand("send", dt.UserOption("partner", bob))))
+	msg := h.waitDMs(bob, 2)[1]
+	if up.Type != dt.CallbackUpdate || len(up.Embeds) != 2 || !strings.Contains(up.Embeds[1].Description, "comfort") {
+		t.Fatalf("answer inside the POST: type %d %q %+v", up.Type, up.Content, up.Embeds)
+	}
+	relay := h.waitDMs(alice, aliceDMs+1)[aliceDMs]
+	if !strings.Contains(relay.Content, "could use some care") || !strings.Contains(relay.Content, "<@"+bob.ID+">") {
+		t.Fatalf("relay: %q", relay.Content)
+	}
+	id := checkInID(t, msg.MessageContent)
+	h.waitUntil("the delivery is recorded beside the answer", func() bool {
+		ci, err := h.store.CheckIn(h.ctx, id)
+		return err == nil && ci.MessageID != ""
+	})
+	ci, _ := h.store.CheckIn(h.ctx, id)
+	if ci.Status != storage.StatusAnswered || ci.Answer != storage.AnswerCare || ci.MessageID != dmID || ci.SentAt.IsZero() {
+		t.Fatalf("check-in after answer then delivery: %+v", ci)
+	}
+	if got, ok := h.srv.Message(dmID); !ok || got.Deleted || len(got.Embeds) != 2 {
+		t.Fatalf("the answered DM must stay, updated: %+v", got)
+	}
+}
+
+// Words and Stop work inside the POST too; a DM stopped that way stays with its confirmation.
+func TestWordsAndStopInsideTheDMPost(t *testing.T) {
+	h := newHarness(t)
+	h.linkPartners(alice, bob)
+	var form, stop dt.Callback
+	var dmID string
+	h.onCheckInDM(bob, func(m dt.Message) {
+		dmID = m.ID
+		form = h.invoke(h.srv.Click(bob, dm, &m, customIDWith(m.MessageContent, "ci1:words:")))
+		stop = h.invoke(h.srv.Click(bob, dm, &m, customIDWith(m.MessageContent, "ci1:stop:")))
+	})
+	h.reply(h.srv.SlashCommand(alice, guild, "checkin", dt.SubCommand("send", dt.UserOption("partner", bob))))
+	h.waitUntil("the stop is answered", func() bool { return stop.Type != 0 })
+	h.waitIdle()
+	if form.Type != dt.CallbackModal || form.Modal == nil {
+		t.Fatalf("words inside the POST: type %d %q", form.Type, form.Content)
+	}
+	if stop.Type != dt.CallbackUpdate || !strings.Contains(stop.Content, "can no longer send you check-ins") {
+		t.Fatalf("stop inside the POST: type %d %q", stop.Type, stop.Content)
+	}
+	if ok, _ := h.store.ArePartners(h.ctx, alice.ID, bob.ID); ok {
+		t.Fatal("the link survived Stop")
+	}
+	if got, ok := h.srv.Message(dmID); !ok || got.Deleted || !strings.Contains(got.Content, "can no longer send you check-ins") {
+		t.Fatalf("the stopped DM must stay with its confirmation: %+v", got)
+	}
+}
+
+// A link removed while the check-in waits for its send slot behind a backlog ends it: no DM.
+func TestLinkRemovedDuringTheSlotWaitLeavesNoDM(t *testing.T) {
+	h := newHarness(t)
+	h.linkPartners(alice, bob)
+	bobDMs := len(h.waitDMs(bob, 1))
+	// A backlog: every send slot for the next two seconds is taken.
+	for range 2 * dmRatePerSec {
+		h.bot.pacer.Reserve()
+	}
+	h.reply(h.srv.SlashCommand(alice, guild, "checkin", dt.SubCommand("send", dt.UserOption("partner", bob))))
+	pending, err := h.store.CheckInsFrom(h.ctx, alice.ID, time.Time{})
+	if err != nil || len(pending) != 1 {
+		t.Fatalf("check-ins: %v %v", pending, err)
+	}
+	id := pending[0].ID
+	h.waitUntil("the check-in is claimed", func() bool {
+		ci, err := h.store.CheckIn(h.ctx, id)
+		return err == nil && ci.Status == storage.StatusSending
+	})
+	h.reply(h.srv.SlashCommand(bob, dm, "partner", dt.SubCommand("remove", dt.UserOption("user", alice))))
+	h.waitUntil("the worker is done", func() bool {
+		ci, err := h.store.CheckIn(h.ctx, id)
+		return err == nil && ci.Status != storage.StatusSending
+	})
+	h.waitIdle()
+	if n := len(h.botDMs(bob)); n != bobDMs {
+		t.Fatalf("bob has %d DMs from the bot, want %d: the check-in reached him after he left", n, bobDMs)
+	}
+	for _, r := range h.srv.RequestsTo("POST /channels/*/messages") {
+		if strings.Contains(string(r.Body), "ag-ci-") {
+			t.Fatalf("the check-in was posted after the link ended: %s", r.Path)
+		}
+	}
+}
+
+// A link that ends while the DM is being posted (after the last check) deletes that DM.
+func TestLinkRemovedInsideTheDMPostDeletesIt(t *testing.T) {
+	h := newHarness(t)
+	h.linkPartners(alice, bob)
+	bobDMs := len(h.waitDMs(bob, 1))
+	var dmID string
+	h.onCheckInDM(bob, func(m dt.Message) {
+		dmID = m.ID
+		h.reply(h.srv.SlashCommand(bob, dm, "partner", dt.SubCommand("remove", dt.UserOption("user", alice))))
+	})
+	h.reply(h.srv.SlashCommand(alice, guild, "checkin", dt.SubCommand("send", dt.UserOption("partner", bob))))
+	h.waitUntil("the DM is deleted", func() bool {
+		m, ok := h.srv.Message(dmID)
+		return ok && m.Deleted
+	})
+	h.waitIdle()
+	if n := len(h.botDMs(bob)); n != bobDMs {
+		t.Fatalf("bob has %d DMs from the bot, want %d", n, bobDMs)
+	}
+}
+
