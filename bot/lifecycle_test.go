@@ -157,3 +157,69 @@ func TestLinkRemovedInsideTheDMPostDeletesIt(t *testing.T) {
 	}
 }
 
+// deleteMyData runs /privacy, Delete everything, Yes, and returns the confirmation.
+func (h *harness) deleteMyData(u dt.User) dt.Callback {
+	h.t.Helper()
+	summary := h.reply(h.srv.SlashCommand(u, dm, "privacy"))
+	ask := h.invoke(h.srv.Click(u, dm, summary.Message(), "pv1:delete"))
+	return h.invoke(h.srv.Click(u, dm, ask.Message(), "pv1:confirm"))
+}
+
+// /privacy delete also deletes the DMs Afterglow posted to that person that it still
+// knows: the check-in prompts they received and the relays of answers to what they sent.
+func TestPrivacyDeleteDeletesTheDMsSentToThem(t *testing.T) {
+	h := newHarness(t)
+	h.linkPartners(alice, bob)
+	kept := h.waitDMs(alice, 1) // "Bob accepted": not a check-in, not known by id
+	h.exchange(alice, bob, "", "care", "some words")
+	h.exchange(bob, alice, "", "good", "")
+	bobBefore := h.botDMs(bob)
+	var known []string // alice's check-in prompt and the two relays to her
+	for _, m := range h.botDMs(alice)[len(kept):] {
+		known = append(known, m.ID)
+	}
+	if len(known) != 3 {
+		t.Fatalf("alice has %d check-in DMs and relays, want 3", len(known))
+	}
+
+	done := h.deleteMyData(alice)
+	if done.Type != dt.CallbackUpdate || !strings.Contains(done.Content, "everything Afterglow stored about you is deleted") ||
+		!strings.Contains(done.Content, "I also deleted 3 message(s) I had sent you.") {
+		t.Fatalf("confirmation: type %d %q", done.Type, done.Content)
+	}
+	for _, id := range known {
+		if m, ok := h.srv.Message(id); !ok || !m.Deleted {
+			t.Errorf("DM %s to alice was not deleted: %q", id, m.Content)
+		}
+	}
+	if left := h.botDMs(alice); len(left) != len(kept) || left[0].ID != kept[0].ID {
+		t.Fatalf("alice's DMs after deletion: %d, want only the %d not about check-ins", len(left), len(kept))
+	}
+	if after := h.botDMs(bob); len(after) != len(bobBefore) {
+		t.Fatalf("bob's DMs went from %d to %d: only alice's are hers to delete", len(bobBefore), len(after))
+	}
+}
+
+// Deleting one's data while a check-in to oneself is being posted deletes that DM too.
+func TestPrivacyDeleteInsideTheDMPostDeletesIt(t *testing.T) {
+	h := newHarness(t)
+	h.linkPartners(alice, bob)
+	before := len(h.waitDMs(bob, 1))
+	var dmID, content string
+	h.onCheckInDM(bob, func(m dt.Message) {
+		dmID = m.ID
+		content = h.deleteMyData(bob).Content
+	})
+	h.reply(h.srv.SlashCommand(alice, guild, "checkin", dt.SubCommand("send", dt.UserOption("partner", bob))))
+	h.waitUntil("the DM is deleted", func() bool {
+		m, ok := h.srv.Message(dmID)
+		return ok && m.Deleted
+	})
+	h.waitIdle()
+	if !strings.Contains(content, "everything Afterglow stored about you is deleted") {
+		t.Fatalf("confirmation: %q", content)
+	}
+	if n := len(h.botDMs(bob)); n != before {
+		t.Fatalf("bob has %d DMs from the bot, want %d", n, before)
+	}
+}
