@@ -191,9 +191,7 @@ func (d *delivery) deliver(ctx context.Context, c storage.CheckIn, slot time.Tim
 		return
 	}
 	if until, quiet := commands.QuietUntil(us, now); quiet {
-		if err := store.Reschedule(ctx, c.ID, until, c.Attempts); err != nil {
-			d.b.storeFailed(log, "wait for quiet hours", err)
-		}
+		d.reschedule(ctx, c, until, c.Attempts, "wait for quiet hours", log)
 		return
 	}
 	planned := c.DueAt
@@ -239,9 +237,7 @@ func (d *delivery) deliver(ctx context.Context, c storage.CheckIn, slot time.Tim
 	case restStatus(err) == http.StatusTooManyRequests:
 		after := retryAfter(err)
 		d.b.metrics.rateLimited()
-		if err := store.Reschedule(ctx, c.ID, d.b.clock().Add(after), c.Attempts); err != nil {
-			d.b.storeFailed(log, "reschedule after 429", err)
-		}
+		d.reschedule(ctx, c, d.b.clock().Add(after), c.Attempts, "reschedule after 429", log)
 		d.Wake()
 	case transient(err):
 		log.Warn("send failed; will retry", "err", err, "attempt", c.Attempts+1)
@@ -293,8 +289,20 @@ func (d *delivery) retry(ctx context.Context, c storage.CheckIn, log *slog.Logge
 	}
 	base := d.b.retryBase
 	jitter := time.Duration(rand.Int64N(int64(base / 2)))
-	if err := d.b.store.Reschedule(ctx, c.ID, d.b.clock().Add(backoff(base, attempts)+jitter), attempts); err != nil {
-		d.b.storeFailed(log, "reschedule retry", err)
+	d.reschedule(ctx, c, d.b.clock().Add(backoff(base, attempts)+jitter), attempts, "reschedule retry", log)
+}
+
+// endedElsewhere is logged when an outcome finds its check-in no longer being sent.
+const endedElsewhere = "check-in ended elsewhere while it was being sent"
+
+// reschedule puts the check-in back to pending for next. One that ended meanwhile (cancelled,
+// deleted, or answered from a DM that went out though its POST failed) stays as it is.
+func (d *delivery) reschedule(ctx context.Context, c storage.CheckIn, next time.Time, attempts int, what string, log *slog.Logger) {
+	err := d.b.store.Reschedule(ctx, c.ID, next, attempts)
+	if errors.Is(err, storage.ErrNotFound) {
+		log.Info(endedElsewhere)
+	} else if err != nil {
+		d.b.storeFailed(log, what, err)
 	}
 }
 
@@ -320,7 +328,7 @@ func retryElapsed(base time.Duration, attempts int) time.Duration {
 // end records a final outcome and, where the sender should know, tells them privately.
 func (d *delivery) end(ctx context.Context, c storage.CheckIn, status storage.CheckInStatus, reason string, tell bool, log *slog.Logger) {
 	if err := d.b.store.MarkFailed(ctx, c.ID, status, reason, d.b.clock()); errors.Is(err, storage.ErrNotFound) {
-		log.Info("check-in ended elsewhere while it was being sent") // cancelled or deleted: nothing to tell
+		log.Info(endedElsewhere) // cancelled or deleted: nothing to tell
 		return
 	} else if err != nil {
 		d.b.storeFailed(log, "record outcome", err, "status", status)
