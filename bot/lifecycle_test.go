@@ -26,15 +26,51 @@ func checkInID(t testing.TB, m dt.MessageContent) int64 {
 }
 
 // onCheckInDM runs act once, inside the POST of the first check-in DM to user: Discord has
-// stored it and the recipient sees it, but the bot does not have its response yet.
-func (h *harness) onCheckInDM(user dt.User, act func(m dt.Message)) {
+// stored it and the recipient sees it, but the bot does not have its response yet. The
+// returned wait blocks until act has run; act reports failures with Errorf, not Fatal, as
+// it runs on the stand-in's goroutine.
+func (h *harness) onCheckInDM(user dt.User, act func(m dt.Message)) (wait func()) {
 	var once sync.Once
+	done := make(chan struct{})
 	channel := h.srv.DMChannel(user.ID)
 	h.srv.OnMessageCreate(func(m dt.Message) {
 		if m.ChannelID == channel && customIDWith(m.MessageContent, "ci1:answer:") != "" {
-			once.Do(func() { act(m) })
+			once.Do(func() {
+				defer close(done)
+				act(m)
+			})
 		}
 	})
+	return func() {
+		h.t.Helper()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			h.t.Fatal("no check-in DM was posted")
+		}
+	}
+}
+
+// tryInvoke is invoke for a hook's goroutine: a failure is reported, not fatal.
+func (h *harness) tryInvoke(i dt.Interaction) dt.Callback {
+	cb, err := h.srv.Invoke(h.ctx, i)
+	if err != nil {
+		h.t.Errorf("invoke: %v", err)
+	}
+	return cb
+}
+
+// tryReply is reply for a hook's goroutine: a failure is reported, not fatal.
+func (h *harness) tryReply(i dt.Interaction) dt.Callback {
+	if err := h.srv.Dispatch(h.ctx, i); err != nil {
+		h.t.Errorf("dispatch: %v", err)
+		return dt.Callback{}
+	}
+	cb, err := h.srv.WaitReply(h.ctx, i.ID)
+	if err != nil {
+		h.t.Errorf("reply: %v", err)
+	}
+	return cb
 }
 
 // A recipient who answers the moment the DM appears, before the bot has recorded it sent,
@@ -45,12 +81,13 @@ func TestAnswerInsideTheDMPostIsRecorded(t *testing.T) {
 	aliceDMs := len(h.waitDMs(alice, 1))
 	var up dt.Callback
 	var dmID string
-	h.onCheckInDM(bob, func(m dt.Message) {
+	wait := h.onCheckInDM(bob, func(m dt.Message) {
 		dmID = m.ID
 		id := customIDWith(m.MessageContent, "ci1:answer:")
-		up = h.invoke(h.srv.Click(bob, dm, &m, id[:strings.LastIndex(id, ":")]+":care"))
+		up = h.tryInvoke(h.srv.Click(bob, dm, &m, id[:strings.LastIndex(id, ":")]+":care"))
 	})
 	h.reply(h.srv.SlashCommand(alice, guild, "checkin", dt.SubCommand("send", dt.UserOption("partner", bob))))
+	wait()
 	msg := h.waitDMs(bob, 2)[1]
 	if up.Type != dt.CallbackUpdate || len(up.Embeds) != 2 || !strings.Contains(up.Embeds[1].Description, "comfort") {
 		t.Fatalf("answer inside the POST: type %d %q %+v", up.Type, up.Content, up.Embeds)
@@ -79,13 +116,13 @@ func TestWordsAndStopInsideTheDMPost(t *testing.T) {
 	h.linkPartners(alice, bob)
 	var form, stop dt.Callback
 	var dmID string
-	h.onCheckInDM(bob, func(m dt.Message) {
+	wait := h.onCheckInDM(bob, func(m dt.Message) {
 		dmID = m.ID
-		form = h.invoke(h.srv.Click(bob, dm, &m, customIDWith(m.MessageContent, "ci1:words:")))
-		stop = h.invoke(h.srv.Click(bob, dm, &m, customIDWith(m.MessageContent, "ci1:stop:")))
+		form = h.tryInvoke(h.srv.Click(bob, dm, &m, customIDWith(m.MessageContent, "ci1:words:")))
+		stop = h.tryInvoke(h.srv.Click(bob, dm, &m, customIDWith(m.MessageContent, "ci1:stop:")))
 	})
 	h.reply(h.srv.SlashCommand(alice, guild, "checkin", dt.SubCommand("send", dt.UserOption("partner", bob))))
-	h.waitUntil("the stop is answered", func() bool { return stop.Type != 0 })
+	wait()
 	h.waitIdle()
 	if form.Type != dt.CallbackModal || form.Modal == nil {
 		t.Fatalf("words inside the POST: type %d %q", form.Type, form.Content)
@@ -142,11 +179,12 @@ func TestLinkRemovedInsideTheDMPostDeletesIt(t *testing.T) {
 	h.linkPartners(alice, bob)
 	bobDMs := len(h.waitDMs(bob, 1))
 	var dmID string
-	h.onCheckInDM(bob, func(m dt.Message) {
+	wait := h.onCheckInDM(bob, func(m dt.Message) {
 		dmID = m.ID
-		h.reply(h.srv.SlashCommand(bob, dm, "partner", dt.SubCommand("remove", dt.UserOption("user", alice))))
+		h.tryReply(h.srv.SlashCommand(bob, dm, "partner", dt.SubCommand("remove", dt.UserOption("user", alice))))
 	})
 	h.reply(h.srv.SlashCommand(alice, guild, "checkin", dt.SubCommand("send", dt.UserOption("partner", bob))))
+	wait()
 	h.waitUntil("the DM is deleted", func() bool {
 		m, ok := h.srv.Message(dmID)
 		return ok && m.Deleted
@@ -157,12 +195,12 @@ func TestLinkRemovedInsideTheDMPostDeletesIt(t *testing.T) {
 	}
 }
 
-// deleteMyData runs /privacy, Delete everything, Yes, and returns the confirmation.
+// deleteMyData runs /privacy, Delete everything, Yes, and returns the confirmation. It may
+// run in a hook: failures are reported, and show in the confirmation it returns.
 func (h *harness) deleteMyData(u dt.User) dt.Callback {
-	h.t.Helper()
-	summary := h.reply(h.srv.SlashCommand(u, dm, "privacy"))
-	ask := h.invoke(h.srv.Click(u, dm, summary.Message(), "pv1:delete"))
-	return h.invoke(h.srv.Click(u, dm, ask.Message(), "pv1:confirm"))
+	summary := h.tryReply(h.srv.SlashCommand(u, dm, "privacy"))
+	ask := h.tryInvoke(h.srv.Click(u, dm, summary.Message(), "pv1:delete"))
+	return h.tryInvoke(h.srv.Click(u, dm, ask.Message(), "pv1:confirm"))
 }
 
 // /privacy delete also deletes the DMs Afterglow posted to that person that it still
@@ -206,11 +244,12 @@ func TestPrivacyDeleteInsideTheDMPostDeletesIt(t *testing.T) {
 	h.linkPartners(alice, bob)
 	before := len(h.waitDMs(bob, 1))
 	var dmID, content string
-	h.onCheckInDM(bob, func(m dt.Message) {
+	wait := h.onCheckInDM(bob, func(m dt.Message) {
 		dmID = m.ID
 		content = h.deleteMyData(bob).Content
 	})
 	h.reply(h.srv.SlashCommand(alice, guild, "checkin", dt.SubCommand("send", dt.UserOption("partner", bob))))
+	wait()
 	h.waitUntil("the DM is deleted", func() bool {
 		m, ok := h.srv.Message(dmID)
 		return ok && m.Deleted

@@ -175,9 +175,10 @@ func (c checkins) helpLine(ctx context.Context, guildID string) (string, error) 
 	return msgAnswerHelp, nil
 }
 
-// relay sends the sender what the recipient answered and remembers where, so that
-// /privacy delete can remove it. A closed DM is fine: the answer is in the sender's
-// /checkin list either way.
+// relay sends the sender what the recipient answered. A closed DM is fine: the answer is
+// in the sender's /checkin list either way.
+//
+// It remembers where the relay went, so that /privacy delete can delete it.
 func (c checkins) relay(ctx context.Context, ci storage.CheckIn, msg Message) {
 	if c.DM == nil {
 		return
