@@ -68,22 +68,25 @@ func TestAnswerWhileSendingKeepsBoth(t *testing.T) {
 func TestLeavingCancelsCheckInsBeingSent(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
-	for name, leave := range map[string]func(){
-		"remove": func() { _, err := db.RemovePartner(ctx, bob, alice, t0); must(t, err) },
-		"block":  func() { must(t, db.Block(ctx, bob, alice, t0)) },
+	for _, tc := range []struct {
+		name           string
+		sender, leaver string
+		leave          func(leaver, other string) error
+	}{
+		{"remove", alice, bob, func(l, o string) error { _, err := db.RemovePartner(ctx, l, o, t0); return err }},
+		{"block", carol, dave, func(l, o string) error { return db.Block(ctx, l, o, t0) }},
 	} {
-		must(t, db.Unblock(ctx, bob, alice))
-		link(t, db, alice, bob)
-		c := schedule(t, db, alice, bob, t0, "")
+		link(t, db, tc.sender, tc.leaver)
+		c := schedule(t, db, tc.sender, tc.leaver, t0, "")
 		claim(t, db, c)
-		leave()
+		must(t, tc.leave(tc.leaver, tc.sender))
 		got, _ := db.CheckIn(ctx, c.ID)
 		if got.Status != StatusCancelled {
-			t.Fatalf("%s: check-in being sent is %s, want cancelled", name, got.Status)
+			t.Fatalf("%s: check-in being sent is %s, want cancelled", tc.name, got.Status)
 		}
 		wantErr(t, db.MarkSent(ctx, c.ID, "dm-1", "msg-1", false, t0), ErrNotFound)
 		if got, _ := db.CheckIn(ctx, c.ID); got.Status != StatusCancelled || got.MessageID != "" {
-			t.Fatalf("%s: MarkSent revived a cancelled check-in: %+v", name, got)
+			t.Fatalf("%s: MarkSent revived a cancelled check-in: %+v", tc.name, got)
 		}
 	}
 }
