@@ -2,9 +2,7 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -173,18 +171,14 @@ func (d *delivery) deliver(ctx context.Context, c storage.CheckIn, slot time.Tim
 	log := d.log.With("checkin", c.ID)
 	store := d.b.store
 	now := d.b.clock()
-	if c.SenderID != c.RecipientID {
-		linked, err := store.ArePartners(ctx, c.SenderID, c.RecipientID)
-		if err != nil {
-			d.b.storeFailed(log, "re-check link", err)
-			d.retry(ctx, c, log)
-			return
-		}
-		if !linked {
-			// The link ended after scheduling; the ending is silent, so is this.
-			d.end(ctx, c, storage.StatusDropped, "link-ended", false, log)
-			return
-		}
+	if ok, err := store.Deliverable(ctx, c.ID); err != nil {
+		d.b.storeFailed(log, "re-check link", err)
+		d.retry(ctx, c, log)
+		return
+	} else if !ok {
+		// The link ended after scheduling; the ending is silent, so is this.
+		d.end(ctx, c, storage.StatusDropped, "link-ended", false, log)
+		return
 	}
 	if now.Sub(c.DueAt) > dropAfter {
 		d.end(ctx, c, storage.StatusDropped, "too-late", true, log)
@@ -197,9 +191,7 @@ func (d *delivery) deliver(ctx context.Context, c storage.CheckIn, slot time.Tim
 		return
 	}
 	if until, quiet := commands.QuietUntil(us, now); quiet {
-		if err := store.Reschedule(ctx, c.ID, until, c.Attempts); err != nil {
-			d.b.storeFailed(log, "wait for quiet hours", err)
-		}
+		d.reschedule(ctx, c, until, c.Attempts, "wait for quiet hours", log)
 		return
 	}
 	planned := c.DueAt
@@ -227,17 +219,25 @@ func (d *delivery) deliver(ctx context.Context, c storage.CheckIn, slot time.Tim
 			return store.MarkSent(ctx, c.ID, channelID, messageID, late, d.b.clock())
 		})
 		if errors.Is(err, storage.ErrNotFound) {
-			log.Info("check-in was deleted while it was being sent") // its sender or recipient deleted their data
+			// Cancelled (a link ended, a block) or deleted (/privacy delete) while its DM was
+			// on the way, after the last check: leaving is final, so the DM goes too.
+			if err := d.b.DeleteDM(ctx, channelID, messageID); err != nil {
+				log.Warn("delete the DM of a check-in that ended while it was sent", "err", err)
+			} else {
+				log.Info("check-in ended while it was being sent; its DM is deleted")
+			}
+			return
 		}
 		d.b.metrics.sent(d.b.clock().Sub(planned))
+	case errors.Is(err, errNotDeliverable):
+		// Found just before posting, after the waits: as at the start, silent.
+		d.end(ctx, c, storage.StatusDropped, "link-ended", false, log)
 	case restCode(err) == codeCannotDM:
 		d.end(ctx, c, storage.StatusUndeliverable, "dms-closed", true, log)
 	case restStatus(err) == http.StatusTooManyRequests:
 		after := retryAfter(err)
 		d.b.metrics.rateLimited()
-		if err := store.Reschedule(ctx, c.ID, d.b.clock().Add(after), c.Attempts); err != nil {
-			d.b.storeFailed(log, "reschedule after 429", err)
-		}
+		d.reschedule(ctx, c, d.b.clock().Add(after), c.Attempts, "reschedule after 429", log)
 		d.Wake()
 	case transient(err):
 		log.Warn("send failed; will retry", "err", err, "attempt", c.Attempts+1)
@@ -289,8 +289,20 @@ func (d *delivery) retry(ctx context.Context, c storage.CheckIn, log *slog.Logge
 	}
 	base := d.b.retryBase
 	jitter := time.Duration(rand.Int64N(int64(base / 2)))
-	if err := d.b.store.Reschedule(ctx, c.ID, d.b.clock().Add(backoff(base, attempts)+jitter), attempts); err != nil {
-		d.b.storeFailed(log, "reschedule retry", err)
+	d.reschedule(ctx, c, d.b.clock().Add(backoff(base, attempts)+jitter), attempts, "reschedule retry", log)
+}
+
+// endedElsewhere is logged when an outcome finds its check-in no longer being sent.
+const endedElsewhere = "check-in ended elsewhere while it was being sent"
+
+// reschedule puts the check-in back to pending for next. One that ended meanwhile (cancelled,
+// deleted, or answered from a DM that went out though its POST failed) stays as it is.
+func (d *delivery) reschedule(ctx context.Context, c storage.CheckIn, next time.Time, attempts int, what string, log *slog.Logger) {
+	err := d.b.store.Reschedule(ctx, c.ID, next, attempts)
+	if errors.Is(err, storage.ErrNotFound) {
+		log.Info(endedElsewhere)
+	} else if err != nil {
+		d.b.storeFailed(log, what, err)
 	}
 }
 
@@ -315,7 +327,10 @@ func retryElapsed(base time.Duration, attempts int) time.Duration {
 
 // end records a final outcome and, where the sender should know, tells them privately.
 func (d *delivery) end(ctx context.Context, c storage.CheckIn, status storage.CheckInStatus, reason string, tell bool, log *slog.Logger) {
-	if err := d.b.store.MarkFailed(ctx, c.ID, status, reason, d.b.clock()); err != nil {
+	if err := d.b.store.MarkFailed(ctx, c.ID, status, reason, d.b.clock()); errors.Is(err, storage.ErrNotFound) {
+		log.Info(endedElsewhere) // cancelled or deleted: nothing to tell
+		return
+	} else if err != nil {
 		d.b.storeFailed(log, "record outcome", err, "status", status)
 		return
 	}
@@ -353,17 +368,47 @@ func (d *delivery) send(ctx context.Context, c storage.CheckIn, msg commands.Mes
 	if err := waitUntil(ctx, slot); err != nil {
 		return "", "", err
 	}
-	raw, err := d.b.postDM(c.RecipientID, channelID, body, noRetry(ctx)...)
+	var stopped error
+	raw, err := d.b.postDM(c.RecipientID, channelID, body, append(noRetry(ctx), d.recheck(ctx, c.ID, &stopped))...)
+	if stopped != nil {
+		return "", "", stopped
+	}
 	if err != nil {
 		return "", "", err
 	}
-	var m struct {
-		ID string `json:"id"`
+	id, err := messageID(raw)
+	return channelID, id, err
+}
+
+// errNotDeliverable stops a check-in's POST: it was cancelled or deleted, or its link
+// ended, while it waited for its channel or its send slot.
+var errNotDeliverable = errors.New("check-in no longer deliverable")
+
+// recheck is a request option: discordgo applies it once it holds the route's bucket, just
+// before each attempt leaves, so the check comes after every wait (the DM channel, the send
+// slot, discordgo's own rate limit). When the check-in may no longer be posted, or the check
+// fails, the attempt is refused without a request, and *stopped says why.
+func (d *delivery) recheck(ctx context.Context, id int64, stopped *error) discordgo.RequestOption {
+	return func(cfg *discordgo.RequestConfig) {
+		ok, err := d.b.store.Deliverable(ctx, id)
+		if err == nil && !ok {
+			err = errNotDeliverable
+		}
+		*stopped = err
+		if err != nil {
+			cfg.Client = &http.Client{Transport: refuse{err}}
+		}
 	}
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return "", "", fmt.Errorf("read sent message: %w", err)
+}
+
+// refuse is a transport that sends nothing and fails with its error.
+type refuse struct{ err error }
+
+func (r refuse) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		_ = req.Body.Close()
 	}
-	return channelID, m.ID, nil
+	return nil, r.err
 }
 
 // checkInNonce fits Discord's 25-character nonce limit for any int64 id.

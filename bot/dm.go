@@ -1,7 +1,9 @@
 package bot
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,7 +16,8 @@ import (
 
 // Discord error codes the bot acts on.
 const (
-	codeCannotDM = 50007 // the user's DMs are closed to the bot, or no shared server
+	codeCannotDM       = 50007 // the user's DMs are closed to the bot, or no shared server
+	codeUnknownMessage = 10008
 )
 
 // dmChannels caches user id -> DM channel id; Discord returns the same channel every time.
@@ -28,15 +31,55 @@ var _ commands.Messenger = (*Bot)(nil)
 // SendDM sends msg to a user's DMs with every mention disabled: invitations, relayed
 // answers and notices to senders. It is paced with check-in delivery.
 func (b *Bot) SendDM(ctx context.Context, userID string, msg commands.Message) error {
-	channelID, err := b.dmChannelRaw(ctx, userID)
+	_, _, err := b.sendDM(ctx, userID, msg)
+	return err
+}
+
+// PostDM is SendDM that says which message it posted, so that it can be deleted later.
+func (b *Bot) PostDM(ctx context.Context, userID string, msg commands.Message) (commands.SentDM, error) {
+	channelID, raw, err := b.sendDM(ctx, userID, msg)
 	if err != nil {
-		return classifyDMError(err)
+		return commands.SentDM{}, err
+	}
+	id, err := messageID(raw)
+	return commands.SentDM{ChannelID: channelID, MessageID: id}, err
+}
+
+func (b *Bot) sendDM(ctx context.Context, userID string, msg commands.Message) (channelID string, raw []byte, err error) {
+	channelID, err = b.dmChannelRaw(ctx, userID)
+	if err != nil {
+		return "", nil, classifyDMError(err)
 	}
 	if err := b.pacer.Wait(ctx); err != nil {
-		return err
+		return "", nil, err
 	}
-	_, err = b.postDM(userID, channelID, toMessage(msg.Content, msg.Embeds, msg.Components), discordgo.WithContext(ctx))
-	return classifyDMError(err)
+	raw, err = b.postDM(userID, channelID, toMessage(msg.Content, msg.Embeds, msg.Components), discordgo.WithContext(ctx))
+	return channelID, raw, classifyDMError(err)
+}
+
+// messageID reads the id of a message Discord returned.
+func messageID(raw []byte) (string, error) {
+	var m struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil || m.ID == "" {
+		return "", fmt.Errorf("read sent message: %v", cmp.Or(err, errors.New("no id")))
+	}
+	return m.ID, nil
+}
+
+// DeleteDM deletes a message the bot posted in a DM channel. One Discord no longer knows
+// (deleted already, or its channel gone) counts as deleted.
+func (b *Bot) DeleteDM(ctx context.Context, channelID, messageID string) error {
+	err := b.dms.ChannelMessageDelete(channelID, messageID, discordgo.WithContext(ctx))
+	switch restCode(err) {
+	case codeUnknownMessage, unknownChanel:
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("delete DM: %w", err)
+	}
+	return nil
 }
 
 // postDM posts a message in a user's DM channel. A channel Discord no longer knows is

@@ -137,7 +137,7 @@ func (c checkins) send(ctx context.Context, req Request) (Response, error) {
 
 	text := fmt.Sprintf(msgCheckinScheduled, whom(req.Caller.ID, partnerID), timestamp(due, "R"), timestamp(due, "f"))
 	if delay == 0 {
-		text = fmt.Sprintf(msgCheckinNow, whom(req.Caller.ID, partnerID))
+		text = fmt.Sprintf(msgCheckinNow, whom(req.Caller.ID, partnerID), timestamp(due, "R"))
 	}
 	if len(saved) > 1 {
 		var when []string

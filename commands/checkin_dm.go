@@ -98,20 +98,10 @@ func (c checkins) recipientCheckIn(ctx context.Context, req Request) (storage.Ch
 		r := privateText(msgAnswerNotYours)
 		return ci, &r, nil
 	}
-	if ci.Status != storage.StatusSent && ci.Status != storage.StatusAnswered {
+	// A click proves the DM is out, even before its worker records it sent.
+	if !storage.Answerable(ci.Status) {
 		r := privateText(msgNoLongerAvailable)
 		return ci, &r, nil
-	}
-	if ci.SenderID != ci.RecipientID {
-		// Answers are relayed by DM, so only while the two are still partners.
-		linked, err := c.Store.ArePartners(ctx, ci.SenderID, ci.RecipientID)
-		if err != nil {
-			return ci, nil, fmt.Errorf("check partners: %w", err)
-		}
-		if !linked {
-			r := privateText(msgAnswerUnlinked)
-			return ci, &r, nil
-		}
 	}
 	return ci, nil, nil
 }
@@ -145,6 +135,9 @@ func (c checkins) answerError(err error) (Response, bool, error) {
 		return privateText(msgAnswerClosed), true, nil
 	case errors.Is(err, storage.ErrNotFound):
 		return privateText(msgNoLongerAvailable), true, nil
+	case errors.Is(err, storage.ErrNotPartners):
+		// Answers are relayed by DM, so only while the two are still partners.
+		return privateText(msgAnswerUnlinked), true, nil
 	}
 	return Response{}, true, fmt.Errorf("record answer: %w", err)
 }
@@ -222,12 +215,26 @@ func escapeMarkdown(s string) string { return markdownEscaper.Replace(s) }
 
 // relay sends the sender what the recipient answered. A closed DM is fine: the answer is
 // in the sender's /checkin list either way.
+//
+// It remembers where the relay went, so that /privacy delete can delete it.
 func (c checkins) relay(ctx context.Context, ci storage.CheckIn, msg Message) {
 	if c.DM == nil {
 		return
 	}
-	if err := c.DM.SendDM(ctx, ci.SenderID, msg); err != nil && !errors.Is(err, ErrDMClosed) {
-		c.logger().Warn("relay answer", "checkin", ci.ID, "err", err)
+	sent, err := c.DM.PostDM(ctx, ci.SenderID, msg)
+	if err != nil {
+		if !errors.Is(err, ErrDMClosed) {
+			c.logger().Warn("relay answer", "checkin", ci.ID, "err", err)
+		}
+		return
+	}
+	err = c.Store.RecordRelay(ctx, ci.ID, sent.ChannelID, sent.MessageID)
+	if errors.Is(err, storage.ErrNotFound) {
+		// The check-in was deleted meanwhile, with its people's data: so goes its relay.
+		err = c.DM.DeleteDM(ctx, sent.ChannelID, sent.MessageID)
+	}
+	if err != nil {
+		c.logger().Warn("record relay", "checkin", ci.ID, "err", err)
 	}
 }
 
@@ -238,6 +245,17 @@ func (c checkins) wordsButton(ctx context.Context, req Request) (Response, error
 	}
 	if ci.Status == storage.StatusAnswered && c.Clock().After(ci.AnsweredAt.Add(c.Limits.withDefaults().AnswerWindow)) {
 		return privateText(msgAnswerClosed), nil
+	}
+	if ci.SenderID != ci.RecipientID {
+		// Words are relayed by DM, so only while the two are still partners; the answer's
+		// own transaction checks again when they are submitted.
+		linked, err := c.Store.ArePartners(ctx, ci.SenderID, ci.RecipientID)
+		if err != nil {
+			return Response{}, fmt.Errorf("check partners: %w", err)
+		}
+		if !linked {
+			return privateText(msgAnswerUnlinked), nil
+		}
 	}
 	return Response{Type: ShowModal, Modal: &Modal{
 		CustomID: makeCustomID(routeWordsModal, itoa(ci.ID)),
@@ -281,6 +299,14 @@ func (c checkins) stop(ctx context.Context, req Request) (Response, error) {
 	}
 	if ci.RecipientID != req.Caller.ID || ci.SenderID == ci.RecipientID {
 		return privateText(msgAnswerNotYours), nil
+	}
+	if ci.Status == storage.StatusSending && req.Message != nil {
+		// Clicked before its worker recorded the DM: record it now, so that ending the link
+		// (which cancels what is still being sent) leaves this DM and its confirmation.
+		err := c.Store.MarkSent(ctx, ci.ID, req.ChannelID, req.Message.ID, false, c.Clock())
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return Response{}, fmt.Errorf("record check-in delivered: %w", err)
+		}
 	}
 	if _, err := c.Store.RemovePartner(ctx, ci.RecipientID, ci.SenderID, c.Clock()); err != nil {
 		return Response{}, fmt.Errorf("end link: %w", err)

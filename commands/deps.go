@@ -57,6 +57,15 @@ func (l Limits) withDefaults() Limits {
 // Messenger sends a message to a user's DMs, outside any interaction.
 type Messenger interface {
 	SendDM(ctx context.Context, userID string, msg Message) error
+	// PostDM is SendDM that says where the message went, so that it can be deleted later.
+	PostDM(ctx context.Context, userID string, msg Message) (SentDM, error)
+	// DeleteDM deletes a message the bot posted in a DM; one already gone counts as done.
+	DeleteDM(ctx context.Context, channelID, messageID string) error
+}
+
+// SentDM names a message a Messenger posted.
+type SentDM struct {
+	ChannelID, MessageID string
 }
 
 // ErrDMClosed is what a Messenger returns when Discord will not deliver to that user (50007).

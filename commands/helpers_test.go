@@ -40,20 +40,33 @@ func newFixture(t testing.TB) *fixture {
 
 // recordingDMs is a Messenger that remembers what it was asked to send.
 type recordingDMs struct {
-	sent   []sentDM
-	closed map[string]bool
+	sent    []sentDM
+	deleted []SentDM
+	closed  map[string]bool
 }
 
 type sentDM struct {
 	To  string
 	Msg Message
+	At  SentDM
 }
 
-func (r *recordingDMs) SendDM(_ context.Context, userID string, msg Message) error {
+func (r *recordingDMs) SendDM(ctx context.Context, userID string, msg Message) error {
+	_, err := r.PostDM(ctx, userID, msg)
+	return err
+}
+
+func (r *recordingDMs) PostDM(_ context.Context, userID string, msg Message) (SentDM, error) {
 	if r.closed[userID] {
-		return ErrDMClosed
+		return SentDM{}, ErrDMClosed
 	}
-	r.sent = append(r.sent, sentDM{To: userID, Msg: msg})
+	at := SentDM{ChannelID: "dm-" + userID, MessageID: itoa(int64(len(r.sent) + 1))}
+	r.sent = append(r.sent, sentDM{To: userID, Msg: msg, At: at})
+	return at, nil
+}
+
+func (r *recordingDMs) DeleteDM(_ context.Context, channelID, messageID string) error {
+	r.deleted = append(r.deleted, SentDM{ChannelID: channelID, MessageID: messageID})
 	return nil
 }
 

@@ -114,12 +114,40 @@ func (p privacy) confirmDelete(ctx context.Context, req Request) (Response, erro
 	}
 	text := msgDeleteNothing
 	if c != (storage.UserCounts{}) {
+		// The ids of the DMs go with the rows, so they are read first.
+		dms, err := p.Store.DMsTo(ctx, req.Caller.ID)
+		if err != nil {
+			return Response{}, fmt.Errorf("list DMs to delete: %w", err)
+		}
 		if err := p.Store.DeleteUser(ctx, req.Caller.ID); err != nil {
 			return Response{}, fmt.Errorf("delete user: %w", err)
 		}
-		text = msgDeleteDone
+		text = msgDeleteDone + p.deleteDMs(ctx, dms)
 	}
 	return Response{Type: Update, Ephemeral: true, Content: text, Embeds: []Embed{}, Components: []Row{}}, nil
+}
+
+// deleteDMs deletes, best-effort, the DMs Afterglow posted to someone deleting their data,
+// and says how that went, as a sentence to add to the confirmation ("" when there were none).
+func (p privacy) deleteDMs(ctx context.Context, dms []storage.MessageRef) string {
+	if len(dms) == 0 || p.DM == nil {
+		return ""
+	}
+	failed := 0
+	for _, m := range dms {
+		if err := p.DM.DeleteDM(ctx, m.ChannelID, m.MessageID); err != nil {
+			failed++
+			p.logger().Warn("delete DM after privacy delete", "err", err)
+		}
+	}
+	text := ""
+	if deleted := len(dms) - failed; deleted > 0 {
+		text += " " + fmt.Sprintf(msgDeleteDMs, deleted)
+	}
+	if failed > 0 {
+		text += " " + fmt.Sprintf(msgDeleteDMsFailed, failed)
+	}
+	return text
 }
 
 func (p privacy) keep(context.Context, Request) (Response, error) {

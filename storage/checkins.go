@@ -229,9 +229,9 @@ func (db *DB) CancelCheckIn(ctx context.Context, id int64, senderID string, now 
 	return c, err
 }
 
-// CancelBetween cancels every check-in between a and b, both ways, that is still waiting
-// (pending), and returns how many. One being sent is left to its worker, which re-checks
-// the link before it sends and records what really happened.
+// CancelBetween cancels every check-in between a and b, both ways, that is not delivered
+// yet (pending or being sent), and returns how many. A worker sending one re-checks just
+// before it posts, and deletes a DM that went out anyway when MarkSent finds it cancelled.
 func (db *DB) CancelBetween(ctx context.Context, a, b string, now time.Time) (int, error) {
 	var n int
 	err := db.inTx(ctx, "cancel check-ins between two users", func(tx *sql.Tx) error {
@@ -244,8 +244,8 @@ func (db *DB) CancelBetween(ctx context.Context, a, b string, now time.Time) (in
 
 func cancelBetween(ctx context.Context, tx *sql.Tx, a, b string, now time.Time) (int, error) {
 	res, err := tx.ExecContext(ctx, `UPDATE checkins SET status = ?, lease_until = 0, updated_at = ?
-		WHERE ((sender_id = ? AND recipient_id = ?) OR (sender_id = ? AND recipient_id = ?)) AND status = ?`,
-		StatusCancelled, millis(now), a, b, b, a, StatusPending)
+		WHERE ((sender_id = ? AND recipient_id = ?) OR (sender_id = ? AND recipient_id = ?)) AND status IN (?, ?)`,
+		StatusCancelled, millis(now), a, b, b, a, StatusPending, StatusSending)
 	if err != nil {
 		return 0, err
 	}
@@ -375,11 +375,36 @@ func (db *DB) updateSending(ctx context.Context, what string, id int64, set stri
 	return nil
 }
 
-// MarkSent records that check-in id was delivered as messageID in channelID.
+// MarkSent records that check-in id was delivered as messageID in channelID. The recipient
+// may have answered (or stopped) from that DM before this is recorded: the answer stays and
+// the delivery is added to it. ErrNotFound when the check-in is gone, was cancelled while it
+// was being sent, or already has another DM: the caller then deletes this one.
 func (db *DB) MarkSent(ctx context.Context, id int64, channelID, messageID string, late bool, now time.Time) error {
-	return db.updateSending(ctx, "mark sent", id,
-		"status = ?, channel_id = ?, message_id = ?, late = ?, sent_at = ?, lease_until = 0, updated_at = ?",
-		StatusSent, channelID, messageID, boolInt(late), millis(now), millis(now))
+	err := execOne(ctx, db.sql, `UPDATE checkins SET status = CASE status WHEN ?1 THEN ?2 ELSE status END,
+		channel_id = ?3, message_id = ?4, late = ?5, sent_at = ?6, lease_until = 0, updated_at = max(updated_at, ?6)
+		WHERE id = ?7 AND (status = ?1 OR (status IN (?2, ?8) AND message_id IN ('', ?4)))`,
+		StatusSending, StatusSent, channelID, messageID, boolInt(late), millis(now), id, StatusAnswered)
+	if err != nil {
+		return fmt.Errorf("mark sent check-in %d: %w", id, err)
+	}
+	return nil
+}
+
+// Deliverable says whether check-in id may still be posted: it is being sent and, unless
+// it is to oneself, its two people are still partners. The worker asks just before each
+// POST, so that leaving during a wait for a send slot is final.
+func (db *DB) Deliverable(ctx context.Context, id int64) (bool, error) {
+	var ok bool
+	err := db.sql.QueryRowContext(ctx, `SELECT status = ? AND (sender_id = recipient_id OR EXISTS (
+		SELECT 1 FROM partners WHERE user_lo = min(sender_id, recipient_id) AND user_hi = max(sender_id, recipient_id)))
+		FROM checkins WHERE id = ?`, StatusSending, id).Scan(&ok)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("check check-in %d is deliverable: %w", id, err)
+	}
+	return ok, nil
 }
 
 // Reschedule puts check-in id back to pending for another attempt at next (a retry, or the
@@ -424,18 +449,34 @@ func (db *DB) UnnotifiedFailures(ctx context.Context, limit int) ([]CheckIn, err
 	return cs, nil
 }
 
-// answerable loads check-in id for its recipient and checks the answer window: it must be
-// sent or answered, and a first answer more than window ago closes it.
+// Answerable says whether a recipient's button may act on a check-in in this status: once
+// its DM is posted, which may be a moment before its worker records it sent.
+func Answerable(s CheckInStatus) bool {
+	return s == StatusSending || s == StatusSent || s == StatusAnswered
+}
+
+// answerable loads check-in id for its recipient and checks it may be answered: its DM is
+// out, a first answer more than window ago closes it, and the two must still be partners
+// (checked in the answer's own transaction, so that an answer never outlives the link).
 func (db *DB) answerable(ctx context.Context, tx *sql.Tx, id int64, recipientID string, now time.Time, window time.Duration) (CheckIn, error) {
 	c, err := db.checkIn(ctx, tx, id)
 	if err != nil {
 		return CheckIn{}, err
 	}
-	if c.RecipientID != recipientID || (c.Status != StatusSent && c.Status != StatusAnswered) {
+	if c.RecipientID != recipientID || !Answerable(c.Status) {
 		return CheckIn{}, ErrNotFound
 	}
 	if !c.AnsweredAt.IsZero() && now.After(c.AnsweredAt.Add(window)) {
 		return CheckIn{}, ErrClosed
+	}
+	if c.SenderID != c.RecipientID {
+		linked, err := arePartners(ctx, tx, c.SenderID, c.RecipientID)
+		if err != nil {
+			return CheckIn{}, err
+		}
+		if !linked {
+			return CheckIn{}, ErrNotPartners
+		}
 	}
 	return c, nil
 }
@@ -468,7 +509,8 @@ func (db *DB) recordReply(ctx context.Context, what string, id int64, recipientI
 
 // RecordAnswer stores recipientID's button answer (AnswerGood, AnswerCare, AnswerTalk or
 // AnswerSpace) to a delivered check-in. It may be changed until window after the first reply,
-// then ErrClosed. ErrNotFound if the check-in is not theirs or not delivered.
+// then ErrClosed. ErrNotFound if the check-in is not theirs or not delivered; ErrNotPartners
+// once its two people are no longer linked.
 func (db *DB) RecordAnswer(ctx context.Context, id int64, recipientID, answer string, now time.Time, window time.Duration) (CheckIn, error) {
 	switch answer {
 	case AnswerGood, AnswerCare, AnswerTalk, AnswerSpace:
@@ -488,4 +530,44 @@ func (db *DB) RecordWords(ctx context.Context, id int64, recipientID, words stri
 		_, err := tx.ExecContext(ctx, "UPDATE checkins SET words = ? WHERE id = ?", db.crypt.seal(words, wordsAAD(id)), id)
 		return err
 	})
+}
+
+// MessageRef names a message Afterglow posted in a DM channel.
+type MessageRef struct {
+	ChannelID string `json:"channel_id"`
+	MessageID string `json:"message_id"`
+}
+
+// RecordRelay remembers the DM that relayed an answer to check-in id's sender, so that it
+// can be deleted with their data. ErrNotFound when the check-in is gone meanwhile.
+func (db *DB) RecordRelay(ctx context.Context, id int64, channelID, messageID string) error {
+	err := execOne(ctx, db.sql, `INSERT INTO relay_messages (checkin_id, channel_id, message_id)
+		SELECT id, ?, ? FROM checkins WHERE id = ?`, channelID, messageID, id)
+	if err != nil {
+		return fmt.Errorf("record relay of check-in %d: %w", id, err)
+	}
+	return nil
+}
+
+// DMsTo lists the DMs Afterglow posted to userID that it still knows: the check-in prompts
+// they received and the relays of answers to check-ins they sent, oldest first.
+func (db *DB) DMsTo(ctx context.Context, userID string) ([]MessageRef, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT channel_id, message_id FROM (
+		SELECT channel_id, message_id FROM checkins WHERE recipient_id = ?1 AND message_id != ''
+		UNION ALL
+		SELECT r.channel_id, r.message_id FROM relay_messages r JOIN checkins c ON c.id = r.checkin_id WHERE c.sender_id = ?1)
+		ORDER BY length(message_id), message_id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list DMs to a user: %w", err)
+	}
+	defer rows.Close()
+	var out []MessageRef
+	for rows.Next() {
+		var m MessageRef
+		if err := rows.Scan(&m.ChannelID, &m.MessageID); err != nil {
+			return nil, fmt.Errorf("list DMs to a user: %w", err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
 }

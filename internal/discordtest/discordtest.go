@@ -102,6 +102,7 @@ type Server struct {
 	commands     map[string][]Command // by scope: "" global, else guild id
 	commandIDs   map[string]string    // ids of unregistered commands tests invoke
 	overwrites   int
+	messageHooks []MessageHook
 }
 
 // New starts a stand-in on 127.0.0.1. t.Cleanup closes it and fails the test with every

@@ -128,7 +128,7 @@ var routes = []route{
 	{method: "DELETE", pattern: "/webhooks/*/*/messages/*", handle: (*Server).deleteWebhookMessage, public: true, noGlobal: true, major: 2},
 	{method: "POST", pattern: "/webhooks/*/*", handle: (*Server).followup, public: true, noGlobal: true, major: 2},
 	{method: "GET", pattern: "/channels/*", handle: (*Server).getChannel, major: 1},
-	{method: "POST", pattern: "/channels/*/messages", handle: (*Server).createMessage, major: 1, limit: messageBucketLimit},
+	{method: "POST", pattern: "/channels/*/messages", handle: (*Server).createMessageHooked, major: 1, limit: messageBucketLimit},
 	{method: "GET", pattern: "/channels/*/messages/*", handle: (*Server).getMessage, major: 1},
 	{method: "PATCH", pattern: "/channels/*/messages/*", handle: (*Server).editMessage, major: 1, limit: messageBucketLimit},
 	{method: "DELETE", pattern: "/channels/*/messages/*", handle: (*Server).deleteMessage, major: 1},
