@@ -922,7 +922,13 @@ func TestFaultDiskTurnsReadOnlyWhileRunning(t *testing.T) {
 	if cb, err := r.srv.Invoke(ctx, r.command(0, "aftercare", dt.StringOption("topic", "drop"))); err != nil || len(cb.Embeds) != 1 {
 		t.Fatalf("/aftercare, which only reads, on a read-only disk: %v %+v\n%s", err, cb.MessageContent, p.out)
 	}
-	status, body := healthz(t, p)
+	// /healthz probes the database at most once a second, so the failure shows within one.
+	var status int
+	var body string
+	eventually(t, 3*time.Second, p, "/healthz to report the read-only disk", func() bool {
+		status, body = healthz(t, p)
+		return status != http.StatusOK
+	})
 	if status != http.StatusServiceUnavailable || !strings.HasPrefix(body, "database: ") {
 		t.Fatalf("/healthz on a read-only disk: %d %q", status, body)
 	}
