@@ -37,10 +37,11 @@ func Backup(ctx context.Context, path, dest string, key []byte) error {
 
 func backupInto(ctx context.Context, path, dest string, crypt *sealer) error {
 	// Not query_only: SQLite counts VACUUM INTO as a write. Nothing below writes the source.
-	src, err := sql.Open("sqlite3", backupDSN(path, false))
+	raw, err := sql.Open("sqlite3", backupDSN(path, false))
 	if err != nil {
 		return err
 	}
+	src := &sqlDB{DB: raw}
 	defer src.Close()
 	ms, err := loadMigrations(migrationFiles)
 	if err != nil {
@@ -53,10 +54,11 @@ func backupInto(ctx context.Context, path, dest string, crypt *sealer) error {
 	if _, err := src.ExecContext(ctx, "VACUUM INTO ?", dest); err != nil {
 		return fmt.Errorf("copy: %w", err)
 	}
-	copySQL, err := sql.Open("sqlite3", backupDSN(dest, true))
+	rawCopy, err := sql.Open("sqlite3", backupDSN(dest, true))
 	if err != nil {
 		return err
 	}
+	copySQL := &sqlDB{DB: rawCopy}
 	defer copySQL.Close()
 	copy := &DB{sql: copySQL, path: dest, crypt: crypt}
 	report, err := copy.IntegrityCheck(ctx)

@@ -11,6 +11,7 @@ import (
 
 // A backup is a private, checked copy that opens with the key and holds what was stored.
 func TestBackupCopiesPrivatelyAndChecksTheCopy(t *testing.T) {
+	sqliteOnly(t)
 	ctx := context.Background()
 	db := openTest(t)
 	link(t, db, alice, bob)
@@ -34,6 +35,7 @@ func TestBackupCopiesPrivatelyAndChecksTheCopy(t *testing.T) {
 // An existing file is never overwritten, even an empty one, and a copy that fails its key
 // check is not left behind as if it were a backup.
 func TestBackupRefusesAnExistingFileAndAWrongKey(t *testing.T) {
+	sqliteOnly(t)
 	ctx := context.Background()
 	db := openTest(t)
 	dir := t.TempDir()

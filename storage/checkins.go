@@ -125,7 +125,7 @@ func (db *DB) ScheduleCheckIns(ctx context.Context, cs []CheckIn, now time.Time,
 	}
 	sender, recipient := cs[0].SenderID, cs[0].RecipientID
 	out := make([]CheckIn, 0, len(cs))
-	err := db.inTx(ctx, "schedule check-ins", func(tx *sql.Tx) error {
+	err := db.inTx(ctx, "schedule check-ins", func(tx *sqlTx) error {
 		for _, c := range cs {
 			if c.SenderID != sender || c.RecipientID != recipient || sender == "" || recipient == "" {
 				return errMixedCheckIns
@@ -153,13 +153,10 @@ func (db *DB) ScheduleCheckIns(ctx context.Context, cs []CheckIn, now time.Time,
 		}
 		var parent int64
 		for _, c := range cs {
-			res, err := tx.ExecContext(ctx, `INSERT INTO checkins (sender_id, recipient_id, guild_id, due_at, next_attempt_at,
-				status, parent_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				sender, recipient, c.GuildID, millis(c.DueAt), millis(c.DueAt), StatusPending, parent, millis(now), millis(now))
-			if err != nil {
-				return err
-			}
-			id, err := res.LastInsertId()
+			var id int64 // RETURNING: PostgreSQL has no last insert id
+			err := tx.QueryRowContext(ctx, `INSERT INTO checkins (sender_id, recipient_id, guild_id, due_at, next_attempt_at,
+				status, parent_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				sender, recipient, c.GuildID, millis(c.DueAt), millis(c.DueAt), StatusPending, parent, millis(now), millis(now)).Scan(&id)
 			if err != nil {
 				return err
 			}
@@ -217,7 +214,7 @@ func (db *DB) PendingFrom(ctx context.Context, senderID string) ([]CheckIn, erro
 // sending); ErrNotFound otherwise.
 func (db *DB) CancelCheckIn(ctx context.Context, id int64, senderID string, now time.Time) (CheckIn, error) {
 	var c CheckIn
-	err := db.inTx(ctx, fmt.Sprintf("cancel check-in %d", id), func(tx *sql.Tx) error {
+	err := db.inTx(ctx, fmt.Sprintf("cancel check-in %d", id), func(tx *sqlTx) error {
 		err := execOne(ctx, tx, "UPDATE checkins SET status = ?, updated_at = ? WHERE id = ? AND sender_id = ? AND status = ?",
 			StatusCancelled, millis(now), id, senderID, StatusPending)
 		if err != nil {
@@ -234,7 +231,7 @@ func (db *DB) CancelCheckIn(ctx context.Context, id int64, senderID string, now 
 // before it posts, and deletes a DM that went out anyway when MarkSent finds it cancelled.
 func (db *DB) CancelBetween(ctx context.Context, a, b string, now time.Time) (int, error) {
 	var n int
-	err := db.inTx(ctx, "cancel check-ins between two users", func(tx *sql.Tx) error {
+	err := db.inTx(ctx, "cancel check-ins between two users", func(tx *sqlTx) error {
 		var err error
 		n, err = cancelBetween(ctx, tx, a, b, now)
 		return err
@@ -242,7 +239,7 @@ func (db *DB) CancelBetween(ctx context.Context, a, b string, now time.Time) (in
 	return n, err
 }
 
-func cancelBetween(ctx context.Context, tx *sql.Tx, a, b string, now time.Time) (int, error) {
+func cancelBetween(ctx context.Context, tx *sqlTx, a, b string, now time.Time) (int, error) {
 	res, err := tx.ExecContext(ctx, `UPDATE checkins SET status = ?, lease_until = 0, updated_at = ?
 		WHERE ((sender_id = ? AND recipient_id = ?) OR (sender_id = ? AND recipient_id = ?)) AND status IN (?, ?)`,
 		StatusCancelled, millis(now), a, b, b, a, StatusPending, StatusSending)
@@ -309,14 +306,20 @@ func (db *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, 
 	if limit <= 0 {
 		return nil, nil
 	}
+	// On PostgreSQL several senders may claim at once: each locks the rows it takes and
+	// passes over those another holds, instead of waiting for them or taking them twice.
+	lockRows := ""
+	if db.pg {
+		lockRows = " FOR UPDATE SKIP LOCKED"
+	}
 	var claimed []CheckIn
-	err := db.inTx(ctx, "claim due check-ins", func(tx *sql.Tx) error {
+	err := db.runTx(ctx, "claim due check-ins", false, func(tx *sqlTx) error {
 		nowMs := millis(now)
-		expired, err := db.queryCheckIns(ctx, tx, expiredLeasesWhere, nowMs, limit)
+		expired, err := db.queryCheckIns(ctx, tx, expiredLeasesWhere+lockRows, nowMs, limit)
 		if err != nil {
 			return err
 		}
-		due, err := db.queryCheckIns(ctx, tx, duePendingWhere, nowMs, limit)
+		due, err := db.queryCheckIns(ctx, tx, duePendingWhere+lockRows, nowMs, limit)
 		if err != nil {
 			return err
 		}
@@ -381,7 +384,7 @@ func (db *DB) updateSending(ctx context.Context, what string, id int64, set stri
 // was being sent, or already has another DM: the caller then deletes this one.
 func (db *DB) MarkSent(ctx context.Context, id int64, channelID, messageID string, late bool, now time.Time) error {
 	err := execOne(ctx, db.sql, `UPDATE checkins SET status = CASE status WHEN ?1 THEN ?2 ELSE status END,
-		channel_id = ?3, message_id = ?4, late = ?5, sent_at = ?6, lease_until = 0, updated_at = max(updated_at, ?6)
+		channel_id = ?3, message_id = ?4, late = ?5, sent_at = ?6, lease_until = 0, updated_at = CASE WHEN updated_at > ?6 THEN updated_at ELSE ?6 END
 		WHERE id = ?7 AND (status = ?1 OR (status IN (?2, ?8) AND message_id IN ('', ?4)))`,
 		StatusSending, StatusSent, channelID, messageID, boolInt(late), millis(now), id, StatusAnswered)
 	if err != nil {
@@ -396,7 +399,7 @@ func (db *DB) MarkSent(ctx context.Context, id int64, channelID, messageID strin
 func (db *DB) Deliverable(ctx context.Context, id int64) (bool, error) {
 	var ok bool
 	err := db.sql.QueryRowContext(ctx, `SELECT status = ? AND (sender_id = recipient_id OR EXISTS (
-		SELECT 1 FROM partners WHERE user_lo = min(sender_id, recipient_id) AND user_hi = max(sender_id, recipient_id)))
+		SELECT 1 FROM partners WHERE (user_lo = sender_id AND user_hi = recipient_id) OR (user_lo = recipient_id AND user_hi = sender_id)))
 		FROM checkins WHERE id = ?`, StatusSending, id).Scan(&ok)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
@@ -458,7 +461,7 @@ func Answerable(s CheckInStatus) bool {
 // answerable loads check-in id for its recipient and checks it may be answered: its DM is
 // out, a first answer more than window ago closes it, and the two must still be partners
 // (checked in the answer's own transaction, so that an answer never outlives the link).
-func (db *DB) answerable(ctx context.Context, tx *sql.Tx, id int64, recipientID string, now time.Time, window time.Duration) (CheckIn, error) {
+func (db *DB) answerable(ctx context.Context, tx *sqlTx, id int64, recipientID string, now time.Time, window time.Duration) (CheckIn, error) {
 	c, err := db.checkIn(ctx, tx, id)
 	if err != nil {
 		return CheckIn{}, err
@@ -483,9 +486,9 @@ func (db *DB) answerable(ctx context.Context, tx *sql.Tx, id int64, recipientID 
 
 // recordReply applies a recipient's reply in one transaction after the answerable checks.
 func (db *DB) recordReply(ctx context.Context, what string, id int64, recipientID string, now time.Time, window time.Duration,
-	update func(tx *sql.Tx) error) (CheckIn, error) {
+	update func(tx *sqlTx) error) (CheckIn, error) {
 	var out CheckIn
-	err := db.inTx(ctx, fmt.Sprintf("%s for check-in %d", what, id), func(tx *sql.Tx) error {
+	err := db.inTx(ctx, fmt.Sprintf("%s for check-in %d", what, id), func(tx *sqlTx) error {
 		c, err := db.answerable(ctx, tx, id, recipientID, now, window)
 		if err != nil {
 			return err
@@ -517,7 +520,7 @@ func (db *DB) RecordAnswer(ctx context.Context, id int64, recipientID, answer st
 	default:
 		return CheckIn{}, fmt.Errorf("record answer for check-in %d: unknown answer %q", id, answer)
 	}
-	return db.recordReply(ctx, "record answer", id, recipientID, now, window, func(tx *sql.Tx) error {
+	return db.recordReply(ctx, "record answer", id, recipientID, now, window, func(tx *sqlTx) error {
 		_, err := tx.ExecContext(ctx, "UPDATE checkins SET answer = ? WHERE id = ?", answer, id)
 		return err
 	})
@@ -526,7 +529,7 @@ func (db *DB) RecordAnswer(ctx context.Context, id int64, recipientID, answer st
 // RecordWords stores recipientID's written reply (encrypted), under the same rules as
 // RecordAnswer; it marks the check-in answered and leaves the button answer as it is.
 func (db *DB) RecordWords(ctx context.Context, id int64, recipientID, words string, now time.Time, window time.Duration) (CheckIn, error) {
-	return db.recordReply(ctx, "record words", id, recipientID, now, window, func(tx *sql.Tx) error {
+	return db.recordReply(ctx, "record words", id, recipientID, now, window, func(tx *sqlTx) error {
 		_, err := tx.ExecContext(ctx, "UPDATE checkins SET words = ? WHERE id = ?", db.crypt.seal(words, wordsAAD(id)), id)
 		return err
 	})
@@ -555,8 +558,8 @@ func (db *DB) DMsTo(ctx context.Context, userID string) ([]MessageRef, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT channel_id, message_id FROM (
 		SELECT channel_id, message_id FROM checkins WHERE recipient_id = ?1 AND message_id != ''
 		UNION ALL
-		SELECT r.channel_id, r.message_id FROM relay_messages r JOIN checkins c ON c.id = r.checkin_id WHERE c.sender_id = ?1)
-		ORDER BY length(message_id), message_id`, userID)
+		SELECT r.channel_id, r.message_id FROM relay_messages r JOIN checkins c ON c.id = r.checkin_id WHERE c.sender_id = ?1
+		) AS dms ORDER BY length(message_id), message_id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list DMs to a user: %w", err)
 	}

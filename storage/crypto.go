@@ -82,7 +82,7 @@ func (s *sealer) blockHash(userID string) []byte {
 // checkKey verifies the sealed constant; when create is set (a new file), a missing one is
 // stored instead. Without create, a missing one is ErrNoKeyCheck.
 func (db *DB) checkKey(ctx context.Context, create bool) error {
-	return db.inTx(ctx, "check encryption key", func(tx *sql.Tx) error {
+	return db.inTx(ctx, "check encryption key", func(tx *sqlTx) error {
 		var stored string
 		err := tx.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", keyCheckMeta).Scan(&stored)
 		if errors.Is(err, sql.ErrNoRows) {

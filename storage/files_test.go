@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -24,6 +23,7 @@ func wantMode(t *testing.T, path string, perm os.FileMode) {
 }
 
 func TestOpenCreatesFilesOnlyTheOwnerCanRead(t *testing.T) {
+	sqliteOnly(t)
 	path := filepath.Join(t.TempDir(), "afterglow.db")
 	db := openAt(t, path)
 	link(t, db, alice, bob) // a write: the -wal and -shm exist
@@ -33,6 +33,7 @@ func TestOpenCreatesFilesOnlyTheOwnerCanRead(t *testing.T) {
 }
 
 func TestOpenTightensALooseDatabase(t *testing.T) {
+	sqliteOnly(t)
 	path := filepath.Join(t.TempDir(), "afterglow.db")
 	db, err := Open(context.Background(), path, testKey(7))
 	must(t, err)
@@ -54,25 +55,22 @@ func TestOpenTightensALooseDatabase(t *testing.T) {
 }
 
 func TestOpenRefusesADatabaseWithoutItsKeyCheck(t *testing.T) {
-	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "afterglow.db")
-	db, err := Open(ctx, path, testKey(7))
+	db, err := openPath(t, path, testKey(7))
 	must(t, err)
 	_, err = db.sql.Exec("DELETE FROM meta WHERE key = ?", keyCheckMeta)
 	must(t, err)
 	must(t, db.Close())
 
 	// Any key would do, and a new key check would bless the wrong one.
-	if db, err := Open(ctx, path, testKey(8)); err == nil {
+	if db, err := openPath(t, path, testKey(8)); err == nil {
 		db.Close()
 		t.Fatal("opened a database past version 0 that has no key check")
-	} else if !errors.Is(err, ErrNoKeyCheck) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "key check") {
+	} else if !errors.Is(err, ErrNoKeyCheck) || !strings.Contains(err.Error(), dbName(t, path)) || !strings.Contains(err.Error(), "key check") {
 		t.Fatalf("error %q does not name the path and the missing key check", err)
 	}
 	// Nothing was written: still no key check.
-	raw, err := sql.Open("sqlite3", path)
-	must(t, err)
-	defer raw.Close()
+	raw := rawAt(t, path)
 	var n int
 	must(t, raw.QueryRow("SELECT count(*) FROM meta WHERE key = ?", keyCheckMeta).Scan(&n))
 	if n != 0 {
@@ -104,6 +102,7 @@ func leftIn(t *testing.T, path, marker string) []string {
 }
 
 func TestDeleteUserLeavesNothingInTheFiles(t *testing.T) {
+	sqliteOnly(t)
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "afterglow.db")
 	db := openAt(t, path)
@@ -124,6 +123,7 @@ func TestDeleteUserLeavesNothingInTheFiles(t *testing.T) {
 }
 
 func TestPurgeLeavesNothingInTheFiles(t *testing.T) {
+	sqliteOnly(t)
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "afterglow.db")
 	db := openAt(t, path)
@@ -156,6 +156,7 @@ func TestPurgeLeavesNothingInTheFiles(t *testing.T) {
 // TestDeleteUserReportsAnUnfinishedCheckpoint: a reader that holds the log open stops the
 // checkpoint; the delete says so instead of claiming the data is gone from the files.
 func TestDeleteUserReportsAnUnfinishedCheckpoint(t *testing.T) {
+	sqliteOnly(t)
 	ctx := context.Background()
 	db := openTest(t)
 	populate(t, db, alice)

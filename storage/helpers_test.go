@@ -3,10 +3,17 @@ package storage
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/afterglow-bot/afterglow/storage/pgtest"
 )
 
 // t0 is the fixed "now" the tests count from.
@@ -23,13 +30,117 @@ const (
 
 func testKey(fill byte) []byte { return bytes.Repeat([]byte{fill}, 32) }
 
+// The storage tests run twice: once on SQLite, then once more on PostgreSQL (a throwaway
+// cluster), so that both engines pass the same assertions. testDriver says which run this is.
+var (
+	testDriver = DriverSQLite
+	cluster    *pgtest.Cluster
+	adminDB    *sql.DB // the cluster's postgres database, to create each test's schema
+)
+
+func TestMain(m *testing.M) {
+	fmt.Println("storage tests: driver sqlite")
+	code := m.Run()
+	c, err := pgtest.Start()
+	switch {
+	case err != nil && pgtest.Required():
+		fmt.Fprintf(os.Stderr, "storage tests: PostgreSQL cannot start, and CI requires it: %v\n", err)
+		os.Exit(1)
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "storage tests: SKIPPING the PostgreSQL run: no server could start: %v\n", err)
+		os.Exit(code)
+	}
+	cluster = c
+	if adminDB, err = sql.Open("pgx", c.URL("postgres")); err != nil {
+		c.Stop()
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	testDriver = DriverPostgres
+	fmt.Println("storage tests: driver postgres")
+	if pgCode := m.Run(); pgCode != 0 {
+		code = pgCode
+	}
+	adminDB.Close()
+	c.Stop()
+	os.Exit(code)
+}
+
+// sqliteOnly skips a test of what only SQLite has (its files, their modes, the WAL, VACUUM INTO).
+func sqliteOnly(t testing.TB) {
+	t.Helper()
+	if testDriver != DriverSQLite {
+		t.Skip("SQLite only: " + t.Name() + " tests the database file")
+	}
+}
+
+// postgresOnly skips a test of what only PostgreSQL has.
+func postgresOnly(t testing.TB) {
+	t.Helper()
+	if testDriver != DriverPostgres {
+		t.Skip("PostgreSQL only")
+	}
+}
+
+// pgURLFor is the URL of the PostgreSQL database standing for the SQLite file path: a schema
+// of its own, created on first use, so that reopening the same path finds the same data.
+func pgURLFor(t testing.TB, path string) string {
+	t.Helper()
+	sum := sha256.Sum256([]byte(path))
+	schema := "t_" + hex.EncodeToString(sum[:8])
+	if _, err := adminDB.Exec("CREATE SCHEMA IF NOT EXISTS " + schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	return cluster.URL("postgres") + "&search_path=" + schema
+}
+
+// openPath is Open on this run's driver: on PostgreSQL, path stands for a schema of its own.
+func openPath(t testing.TB, path string, key []byte) (*DB, error) {
+	t.Helper()
+	if testDriver == DriverPostgres {
+		return OpenPostgres(context.Background(), pgURLFor(t, path), key)
+	}
+	return Open(context.Background(), path, key)
+}
+
+// dbName is how Open's errors name the database standing for path.
+func dbName(t testing.TB, path string) string {
+	if testDriver == DriverPostgres {
+		return RedactURL(pgURLFor(t, path))
+	}
+	return path
+}
+
+// rawAt is a plain handle on the database standing for path: no migration, no key check.
+func rawAt(t testing.TB, path string) *sqlDB {
+	t.Helper()
+	driverName, dsn := "sqlite3", path
+	if testDriver == DriverPostgres {
+		driverName, dsn = "pgx", pgURLFor(t, path)
+	}
+	raw, err := sql.Open(driverName, dsn)
+	must(t, err)
+	t.Cleanup(func() { raw.Close() })
+	return &sqlDB{DB: raw, pg: testDriver == DriverPostgres}
+}
+
+// setVersion records schema version v as a newer afterglow would have.
+func setVersion(t testing.TB, db *DB, v int) {
+	t.Helper()
+	tx, err := db.sql.Begin()
+	must(t, err)
+	must(t, setSchemaVersion(context.Background(), tx, v))
+	must(t, tx.Commit())
+}
+
 // openAt opens the database at path with the standard test key and closes it when the test ends.
 func openAt(t testing.TB, path string) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), path, testKey(7))
+	db, err := openPath(t, path, testKey(7))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
+	t.Logf("storage driver: %s", testDriver)
 	t.Cleanup(func() { _ = db.Close() })
 	return db
 }

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -12,11 +11,23 @@ import (
 	"strings"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations_postgres/*.sql
 var migrationsEmbed embed.FS
 
 // migrationFiles holds the schema migrations: NNNN_what.sql, applied in number order.
-var migrationFiles, _ = fs.Sub(migrationsEmbed, "migrations")
+// pgMigrationFiles holds the same migrations, numbered and named alike, for PostgreSQL.
+var (
+	migrationFiles, _   = fs.Sub(migrationsEmbed, "migrations")
+	pgMigrationFiles, _ = fs.Sub(migrationsEmbed, "migrations_postgres")
+)
+
+// migrationFiles are this database's engine's migrations.
+func (db *DB) migrationFiles() fs.FS {
+	if db.pg {
+		return pgMigrationFiles
+	}
+	return migrationFiles
+}
 
 type migration struct {
 	version int
@@ -62,9 +73,10 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 }
 
 // migrate brings the schema up to date, one transaction per migration, tracking the version
-// in PRAGMA user_version. Each step re-reads the version inside its immediate transaction,
-// so two processes opening the same new file cannot both apply a step.
-func migrate(ctx context.Context, db *sql.DB, ms []migration) error {
+// in PRAGMA user_version (PostgreSQL: the schema_version table). Each step re-reads the
+// version inside its immediate transaction (PostgreSQL: under an advisory lock), so two
+// processes opening the same new database cannot both apply a step.
+func migrate(ctx context.Context, db *sqlDB, ms []migration) error {
 	if _, err := schemaVersion(ctx, db, len(ms)); err != nil {
 		return err
 	}
@@ -75,6 +87,14 @@ func migrate(ctx context.Context, db *sql.DB, ms []migration) error {
 				return err
 			}
 			defer tx.Rollback()
+			if db.pg {
+				if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext(current_schema()), ?)", pgWriteLock); err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"); err != nil {
+					return err
+				}
+			}
 			current, err := schemaVersion(ctx, tx, len(ms))
 			if err != nil || current >= m.version {
 				return err
@@ -82,7 +102,7 @@ func migrate(ctx context.Context, db *sql.DB, ms []migration) error {
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
+			if err := setSchemaVersion(ctx, tx, m.version); err != nil {
 				return err
 			}
 			return tx.Commit()
@@ -94,11 +114,44 @@ func migrate(ctx context.Context, db *sql.DB, ms []migration) error {
 	return nil
 }
 
-// schemaVersion reads user_version and refuses a schema newer than known.
-func schemaVersion(ctx context.Context, q querier, known int) (int, error) {
+// setSchemaVersion records the schema version: SQLite's user_version, or PostgreSQL's
+// one-row schema_version table.
+func setSchemaVersion(ctx context.Context, tx *sqlTx, version int) error {
+	if !tx.pg {
+		_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version))
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM schema_version"); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, "INSERT INTO schema_version (version) VALUES (?)", version)
+	return err
+}
+
+// versioned is a handle that knows its engine.
+type versioned interface {
+	querier
+	isPG() bool
+}
+
+func (d *sqlDB) isPG() bool { return d.pg }
+func (t *sqlTx) isPG() bool { return t.pg }
+
+// schemaVersion reads the schema version and refuses a schema newer than known.
+func schemaVersion(ctx context.Context, q versioned, known int) (int, error) {
 	var version int
-	if err := q.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+	query := "PRAGMA user_version"
+	if q.isPG() {
+		// A database nothing was migrated into yet has no schema_version table.
+		query = "SELECT CASE WHEN to_regclass('schema_version') IS NULL THEN 0 ELSE -1 END"
+	}
+	if err := q.QueryRowContext(ctx, query).Scan(&version); err != nil {
 		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	if version == -1 {
+		if err := q.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_version").Scan(&version); err != nil {
+			return 0, fmt.Errorf("read schema version: %w", err)
+		}
 	}
 	if version > known {
 		return version, tooNewError{have: version, know: known}

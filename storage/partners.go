@@ -73,7 +73,7 @@ func queryInvitations(ctx context.Context, q querier, where string, args ...any)
 // like any other for the inviter, so that a refusal cannot be told from closed DMs.
 func (db *DB) CreateInvitation(ctx context.Context, inviterID, inviteeID string, now time.Time, ttl time.Duration, dailyLimit int) (Invitation, error) {
 	inv := Invitation{InviterID: inviterID, InviteeID: inviteeID, CreatedAt: now.UTC(), ExpiresAt: now.Add(ttl).UTC()}
-	err := db.inTx(ctx, "create invitation", func(tx *sql.Tx) error {
+	err := db.inTx(ctx, "create invitation", func(tx *sqlTx) error {
 		if inviterID == inviteeID {
 			return errSelfRelationship
 		}
@@ -115,12 +115,9 @@ func (db *DB) CreateInvitation(ctx context.Context, inviterID, inviteeID string,
 			inviterID, inviteeID, inviteeID, inviterID); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, "INSERT INTO invitations (inviter_id, invitee_id, created_at, expires_at, hidden) VALUES (?, ?, ?, ?, ?)",
-			inviterID, inviteeID, millis(inv.CreatedAt), millis(inv.ExpiresAt), inv.Hidden)
+		err = tx.QueryRowContext(ctx, "INSERT INTO invitations (inviter_id, invitee_id, created_at, expires_at, hidden) VALUES (?, ?, ?, ?, ?) RETURNING id",
+			inviterID, inviteeID, millis(inv.CreatedAt), millis(inv.ExpiresAt), boolInt(inv.Hidden)).Scan(&inv.ID)
 		if err != nil {
-			return err
-		}
-		if inv.ID, err = res.LastInsertId(); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, "INSERT INTO invitation_log (inviter_id, created_at) VALUES (?, ?)", inviterID, millis(now))
@@ -153,14 +150,14 @@ func refuses(ctx context.Context, q querier, crypt *sealer, userID, otherID stri
 }
 
 // startCooldown keeps otherID from inviting setterID for InviteCooldown from now.
-func startCooldown(ctx context.Context, tx *sql.Tx, crypt *sealer, setterID, otherID string, now time.Time) error {
+func startCooldown(ctx context.Context, tx *sqlTx, crypt *sealer, setterID, otherID string, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO invite_cooldowns (setter_id, target_hash, until) VALUES (?, ?, ?)
-		ON CONFLICT DO UPDATE SET until = excluded.until`, setterID, crypt.blockHash(otherID), millis(now.Add(InviteCooldown)))
+		ON CONFLICT (setter_id, target_hash) DO UPDATE SET until = excluded.until`, setterID, crypt.blockHash(otherID), millis(now.Add(InviteCooldown)))
 	return err
 }
 
 // purgeCooldowns deletes the cooldowns that ended by now.
-func purgeCooldowns(ctx context.Context, tx *sql.Tx, now time.Time) error {
+func purgeCooldowns(ctx context.Context, tx *sqlTx, now time.Time) error {
 	_, err := tx.ExecContext(ctx, "DELETE FROM invite_cooldowns WHERE until <= ?", millis(now))
 	return err
 }
@@ -197,7 +194,7 @@ func (db *DB) InvitationsFrom(ctx context.Context, userID string, now time.Time)
 
 // takeInvitation deletes invitation id if who (receivedWhere, or "inviter_id = ?") selects
 // userID and it has not expired, returning it; ErrNotFound or ErrExpired otherwise.
-func takeInvitation(ctx context.Context, tx *sql.Tx, id int64, who, userID string, now time.Time) (Invitation, error) {
+func takeInvitation(ctx context.Context, tx *sqlTx, id int64, who, userID string, now time.Time) (Invitation, error) {
 	inv, err := scanInvitation(tx.QueryRowContext(ctx,
 		"SELECT "+invitationColumns+" FROM invitations WHERE id = ? AND "+who, id, userID))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -219,7 +216,7 @@ func takeInvitation(ctx context.Context, tx *sql.Tx, id int64, who, userID strin
 // invitation. ErrNotFound if it is gone or not theirs, ErrExpired if it ran out.
 func (db *DB) AcceptInvitation(ctx context.Context, id int64, inviteeID string, now time.Time) (Invitation, error) {
 	var inv Invitation
-	err := db.inTx(ctx, fmt.Sprintf("accept invitation %d", id), func(tx *sql.Tx) error {
+	err := db.inTx(ctx, fmt.Sprintf("accept invitation %d", id), func(tx *sqlTx) error {
 		var err error
 		if inv, err = takeInvitation(ctx, tx, id, receivedWhere, inviteeID, now); err != nil {
 			return err
@@ -239,7 +236,7 @@ func (db *DB) AcceptInvitation(ctx context.Context, id int64, inviteeID string, 
 // inviting them again for InviteCooldown. ErrNotFound if it is gone or not theirs,
 // ErrExpired if it ran out.
 func (db *DB) DeclineInvitation(ctx context.Context, id int64, inviteeID string, now time.Time) error {
-	return db.inTx(ctx, fmt.Sprintf("decline invitation %d", id), func(tx *sql.Tx) error {
+	return db.inTx(ctx, fmt.Sprintf("decline invitation %d", id), func(tx *sqlTx) error {
 		inv, err := takeInvitation(ctx, tx, id, receivedWhere, inviteeID, now)
 		if err != nil {
 			return err
@@ -251,7 +248,7 @@ func (db *DB) DeclineInvitation(ctx context.Context, id int64, inviteeID string,
 // WithdrawInvitation removes an invitation sent by inviterID. ErrNotFound if it is gone or
 // not theirs, ErrExpired if it ran out.
 func (db *DB) WithdrawInvitation(ctx context.Context, id int64, inviterID string, now time.Time) error {
-	return db.inTx(ctx, fmt.Sprintf("withdraw invitation %d", id), func(tx *sql.Tx) error {
+	return db.inTx(ctx, fmt.Sprintf("withdraw invitation %d", id), func(tx *sqlTx) error {
 		_, err := takeInvitation(ctx, tx, id, "inviter_id = ?", inviterID, now)
 		return err
 	})
@@ -306,7 +303,7 @@ func partnersOf(ctx context.Context, q querier, userID string) ([]Partner, error
 // check-ins between them both ways, and keeps b from inviting a for InviteCooldown.
 // removed is false when there was no link.
 func (db *DB) RemovePartner(ctx context.Context, a, b string, now time.Time) (removed bool, err error) {
-	err = db.inTx(ctx, "remove partner", func(tx *sql.Tx) error {
+	err = db.inTx(ctx, "remove partner", func(tx *sqlTx) error {
 		var err error
 		if removed, err = unlink(ctx, tx, a, b); err != nil {
 			return err
@@ -322,7 +319,7 @@ func (db *DB) RemovePartner(ctx context.Context, a, b string, now time.Time) (re
 	return removed, err
 }
 
-func unlink(ctx context.Context, tx *sql.Tx, a, b string) (bool, error) {
+func unlink(ctx context.Context, tx *sqlTx, a, b string) (bool, error) {
 	lo, hi := pairOrder(a, b)
 	res, err := tx.ExecContext(ctx, "DELETE FROM partners WHERE user_lo = ? AND user_hi = ?", lo, hi)
 	if err != nil {
@@ -335,7 +332,7 @@ func unlink(ctx context.Context, tx *sql.Tx, a, b string) (bool, error) {
 // Block records that blockerID blocked blockedID (again is fine), and removes everything
 // between them: the partner link, invitations both ways and undelivered check-ins both ways.
 func (db *DB) Block(ctx context.Context, blockerID, blockedID string, now time.Time) error {
-	return db.inTx(ctx, "block user", func(tx *sql.Tx) error {
+	return db.inTx(ctx, "block user", func(tx *sqlTx) error {
 		if blockerID == blockedID {
 			return errSelfRelationship
 		}

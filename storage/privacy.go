@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 )
@@ -51,7 +50,7 @@ type UserCounts struct {
 // Export gathers every row naming userID, read in one transaction so it is consistent.
 func (db *DB) Export(ctx context.Context, userID string) (Export, error) {
 	out := Export{UserID: userID}
-	err := db.inTx(ctx, "export user data", func(tx *sql.Tx) error {
+	err := db.inTx(ctx, "export user data", func(tx *sqlTx) error {
 		var counts UserCounts
 		if err := countRows(ctx, tx, userID, &counts); err != nil {
 			return err
@@ -174,7 +173,7 @@ var userRows = []string{
 // that the deleted rows leave the write-ahead log too (secure_delete zeroes them in the
 // database file). A checkpoint that cannot finish is an error, after the rows are gone.
 func (db *DB) DeleteUser(ctx context.Context, userID string) error {
-	err := db.inTx(ctx, "delete user data", func(tx *sql.Tx) error {
+	err := db.inTx(ctx, "delete user data", func(tx *sqlTx) error {
 		for _, stmt := range userRows {
 			if _, err := tx.ExecContext(ctx, stmt, userID); err != nil {
 				return err
@@ -204,7 +203,7 @@ func (db *DB) Purge(ctx context.Context, now time.Time, keep time.Duration) (int
 	cutoff := millis(now.Add(-keep))
 	logCutoff := millis(now.Add(-invitationLogKeep))
 	var purged, logRows int64
-	err := db.inTx(ctx, "purge old rows", func(tx *sql.Tx) error {
+	err := db.inTx(ctx, "purge old rows", func(tx *sqlTx) error {
 		res, err := tx.ExecContext(ctx, "DELETE FROM checkins WHERE status IN (?, ?, ?, ?, ?, ?) AND updated_at < ?",
 			StatusSent, StatusAnswered, StatusFailed, StatusUndeliverable, StatusCancelled, StatusDropped, cutoff)
 		if err != nil {

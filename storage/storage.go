@@ -1,4 +1,5 @@
-// Package storage keeps Afterglow's data in one SQLite file: schema migrations and typed queries.
+// Package storage keeps Afterglow's data, in one SQLite file or in PostgreSQL: schema
+// migrations and typed queries, one set of SQL for both engines (see dialect.go).
 //
 // Times are stored as unix milliseconds: they come back in UTC, to the millisecond, and the
 // zero time means unset. User-written text is sealed with AES-256-GCM before it is stored.
@@ -41,10 +42,15 @@ var (
 
 // DB is an open Afterglow database. It is safe for concurrent use.
 type DB struct {
-	sql    *sql.DB
+	sql *sqlDB
+	// path is the SQLite file, or the PostgreSQL URL with its password redacted.
 	path   string
+	pg     bool
+	pgConn pgHeld
 	crypt  *sealer
 	guilds guildCache
+	// secrets are the PostgreSQL URL's password forms, taken out of every error.
+	secrets []string
 	// tightened names the files Open made owner-only, and their mode before.
 	tightened []string
 }
@@ -74,7 +80,7 @@ func Open(ctx context.Context, path string, key []byte) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	sqlDB := sql.OpenDB(connector{dsn: dsn(path)})
+	sqlDB := &sqlDB{DB: sql.OpenDB(connector{dsn: dsn(path)})}
 	db := &DB{sql: sqlDB, path: path, crypt: crypt, tightened: tightened}
 	if err := db.setUp(ctx); err != nil {
 		sqlDB.Close()
@@ -166,7 +172,7 @@ func (db *DB) setUp(ctx context.Context) error {
 	if err := db.sql.PingContext(ctx); err != nil {
 		return err
 	}
-	ms, err := loadMigrations(migrationFiles)
+	ms, err := loadMigrations(db.migrationFiles())
 	if err != nil {
 		return err
 	}
@@ -210,11 +216,18 @@ func isReadOnly(err error) bool {
 	return errors.As(err, &e) && e.Code == sqlite3.ErrReadonly
 }
 
-// Path is the file the database lives in.
+// Path is the file the database lives in; on PostgreSQL, its URL without the password.
 func (db *DB) Path() string { return db.path }
 
 // Close checkpoints the write-ahead log into the main file, truncating it, and closes the database.
 func (db *DB) Close() error {
+	if db.pg {
+		db.pgConn.closeAll()
+		if err := db.sql.Close(); err != nil {
+			return fmt.Errorf("close database %s: %w", db.path, db.redact(err))
+		}
+		return nil
+	}
 	_, cpErr := db.sql.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 	closeErr := db.sql.Close()
 	if cpErr != nil {
@@ -238,6 +251,9 @@ const (
 // The pragma does not fail when readers keep it from finishing: it says so in its first
 // column, and then it is tried again briefly before an error says the log still holds them.
 func (db *DB) checkpoint(ctx context.Context) error {
+	if db.pg {
+		return nil // PostgreSQL's WAL is the server's; it recycles it itself
+	}
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
@@ -281,7 +297,14 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // IntegrityCheck runs SQLite's integrity check and returns its report ("ok" when healthy).
+// PostgreSQL has no equivalent short of extensions: there it reports "ok" when the server answers.
 func (db *DB) IntegrityCheck(ctx context.Context) (string, error) {
+	if db.pg {
+		if err := db.sql.PingContext(ctx); err != nil {
+			return "", fmt.Errorf("integrity check: %w", db.redact(err))
+		}
+		return "ok", nil
+	}
 	rows, err := db.sql.QueryContext(ctx, "PRAGMA integrity_check")
 	if err != nil {
 		return "", fmt.Errorf("integrity check: %w", err)
@@ -301,11 +324,26 @@ func (db *DB) IntegrityCheck(ctx context.Context) (string, error) {
 	return strings.Join(lines, "\n"), nil
 }
 
-// inTx runs fn in one immediate transaction, rolling back on error.
-func (db *DB) inTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+// inTx runs fn in one immediate transaction, rolling back on error. SQLite's immediate
+// transactions run one at a time; on PostgreSQL a transaction-scoped advisory lock makes
+// them do the same, so that the checks each makes before it writes (limits, pending
+// invitations, links) hold on both engines alike.
+func (db *DB) inTx(ctx context.Context, what string, fn func(tx *sqlTx) error) error {
+	return db.runTx(ctx, what, true, fn)
+}
+
+// runTx is inTx; serialized false leaves out PostgreSQL's write lock, for a transaction
+// that locks the rows it changes itself (ClaimDue's FOR UPDATE SKIP LOCKED).
+func (db *DB) runTx(ctx context.Context, what string, serialized bool, fn func(tx *sqlTx) error) error {
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("%s: begin: %w", what, err)
+		return fmt.Errorf("%s: begin: %w", what, db.redact(err))
+	}
+	if db.pg && serialized {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext(current_schema()), ?)", pgWriteLock); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("%s: lock: %w", what, db.redact(err))
+		}
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()

@@ -16,14 +16,18 @@ import (
 
 func schemaVersionOf(t *testing.T, db *DB) int {
 	t.Helper()
-	var v int
-	must(t, db.sql.QueryRow("PRAGMA user_version").Scan(&v))
+	v, err := schemaVersion(context.Background(), db.sql, 1<<30)
+	must(t, err)
 	return v
 }
 
 func tableNames(t *testing.T, db *DB) []string {
 	t.Helper()
-	rows, err := db.sql.Query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+	query := "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+	if db.pg {
+		query = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name"
+	}
+	rows, err := db.sql.Query(query)
 	must(t, err)
 	defer rows.Close()
 	var names []string
@@ -39,7 +43,7 @@ func tableNames(t *testing.T, db *DB) []string {
 func TestOpenMigratesOnceAndDataSurvivesRestart(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "afterglow.db")
-	db, err := Open(ctx, path, testKey(7))
+	db, err := openPath(t, path, testKey(7))
 	must(t, err)
 	ms, err := loadMigrations(migrationFiles)
 	must(t, err)
@@ -74,6 +78,7 @@ func TestOpenMigratesOnceAndDataSurvivesRestart(t *testing.T) {
 }
 
 func TestOpenSetsPragmasOnEveryConnection(t *testing.T) {
+	sqliteOnly(t)
 	ctx := context.Background()
 	db := openTest(t)
 	// Hold several connections at once so the pool must open new ones.
@@ -109,17 +114,17 @@ func TestOpenRefusesBadKeys(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "afterglow.db")
 	for _, n := range []int{0, 16, 31, 33} {
-		if _, err := Open(ctx, path, make([]byte, n)); err == nil || !strings.Contains(err.Error(), "32 bytes") {
+		if _, err := openPath(t, path, make([]byte, n)); err == nil || !strings.Contains(err.Error(), "32 bytes") {
 			t.Errorf("Open with %d-byte key: error = %v, want one naming 32 bytes", n, err)
 		}
 	}
-	db, err := Open(ctx, path, testKey(7))
+	db, err := openPath(t, path, testKey(7))
 	must(t, err)
 	must(t, db.Close())
 
-	_, err = Open(ctx, path, testKey(8))
+	_, err = openPath(t, path, testKey(8))
 	wantErr(t, err, ErrWrongKey)
-	if !strings.Contains(err.Error(), path) {
+	if !strings.Contains(err.Error(), dbName(t, path)) {
 		t.Errorf("wrong-key error %q does not name the path", err)
 	}
 	// The refusal changed nothing: the right key still works.
@@ -128,15 +133,13 @@ func TestOpenRefusesBadKeys(t *testing.T) {
 }
 
 func TestOpenRefusesNewerSchema(t *testing.T) {
-	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "afterglow.db")
-	db, err := Open(ctx, path, testKey(7))
+	db, err := openPath(t, path, testKey(7))
 	must(t, err)
-	_, err = db.sql.Exec("PRAGMA user_version = 7")
-	must(t, err)
+	setVersion(t, db, 7)
 	must(t, db.Close())
 
-	_, err = Open(ctx, path, testKey(7))
+	_, err = openPath(t, path, testKey(7))
 	wantErr(t, err, ErrTooNew)
 	ms, _ := loadMigrations(migrationFiles)
 	want := "database schema version 7 is newer than this afterglow (knows " + strconv.Itoa(len(ms)) + "): upgrade afterglow"
@@ -146,6 +149,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 }
 
 func TestOpenReportsUnusablePaths(t *testing.T) {
+	sqliteOnly(t)
 	ctx := context.Background()
 	dir := t.TempDir()
 	garbage := filepath.Join(dir, "garbage.db")
@@ -169,6 +173,7 @@ func TestOpenReportsUnusablePaths(t *testing.T) {
 }
 
 func TestOpenRefusesReadOnlyFile(t *testing.T) {
+	sqliteOnly(t)
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "ro.db")
 	db, err := Open(ctx, path, testKey(1))
@@ -191,9 +196,7 @@ func TestOpenRefusesReadOnlyFile(t *testing.T) {
 
 func TestMigrationsApplyInOrderAndFailAtomically(t *testing.T) {
 	ctx := context.Background()
-	raw, err := sql.Open("sqlite3", dsn(filepath.Join(t.TempDir(), "m.db")))
-	must(t, err)
-	defer raw.Close()
+	raw := rawAt(t, filepath.Join(t.TempDir(), "m.db"))
 
 	first := fstest.MapFS{
 		"0002_fill.sql": {Data: []byte("INSERT INTO a (x) VALUES (2);")},
@@ -220,9 +223,14 @@ func TestMigrationsApplyInOrderAndFailAtomically(t *testing.T) {
 	if err := migrate(ctx, raw, migrations(broken)); err == nil || !strings.Contains(err.Error(), "0003_broken.sql") {
 		t.Fatalf("broken migration: error = %v, want one naming the file", err)
 	}
-	var version, tablesB int
-	must(t, raw.QueryRow("PRAGMA user_version").Scan(&version))
-	must(t, raw.QueryRow("SELECT count(*) FROM sqlite_master WHERE name = 'b'").Scan(&tablesB))
+	version, err := schemaVersion(ctx, raw, 3)
+	must(t, err)
+	var tablesB int
+	tableQuery := "SELECT count(*) FROM sqlite_master WHERE name = 'b'"
+	if raw.pg {
+		tableQuery = "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'b'"
+	}
+	must(t, raw.QueryRow(tableQuery).Scan(&tablesB))
 	if version != 2 || tablesB != 0 {
 		t.Fatalf("after failed migration: version %d, table b present %d; want 2 and 0", version, tablesB)
 	}
@@ -241,20 +249,20 @@ func TestMigrationsApplyInOrderAndFailAtomically(t *testing.T) {
 func TestPingIntegrityAndClose(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "afterglow.db")
-	db, err := Open(ctx, path, testKey(7))
+	db, err := openPath(t, path, testKey(7))
 	must(t, err)
 	must(t, db.Ping(ctx))
 	report, err := db.IntegrityCheck(ctx)
 	if err != nil || report != "ok" {
 		t.Fatalf("IntegrityCheck = %q, %v", report, err)
 	}
-	if db.Path() != path {
+	if db.Path() != dbName(t, path) {
 		t.Fatalf("Path = %q", db.Path())
 	}
 	link(t, db, alice, bob)
 	must(t, db.Close())
 	// A clean close leaves the log checkpointed: the -wal file is gone or empty.
-	if info, err := os.Stat(path + "-wal"); err == nil && info.Size() != 0 {
+	if info, err := os.Stat(path + "-wal"); testDriver == DriverSQLite && err == nil && info.Size() != 0 {
 		t.Fatalf("-wal file holds %d bytes after Close", info.Size())
 	}
 	if err := db.Ping(ctx); err == nil {
