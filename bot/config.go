@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/afterglow-bot/afterglow/storage"
 )
 
 // DefaultConfigFile is read when -config is not given and the file exists.
@@ -39,6 +41,9 @@ type DiscordConfig struct {
 
 // StorageConfig says where the data lives.
 type StorageConfig struct {
+	// Driver is "sqlite" (the file at Path) or "postgres" (the database at URL).
+	Driver        string `toml:"driver"`
+	URL           string `toml:"url"` // postgres://user:password@host:5432/dbname; never logged with its password
 	Path          string `toml:"path"`
 	EncryptionKey string `toml:"encryption_key"`
 	RetentionDays int    `toml:"retention_days"`
@@ -66,7 +71,7 @@ type CheckInsConfig struct {
 func DefaultConfig() Config {
 	return Config{
 		Discord:  DiscordConfig{APIBase: "https://discord.com/api/v10", AgeRestricted: true, HTTPTimeoutSeconds: 20},
-		Storage:  StorageConfig{Path: "afterglow.db", RetentionDays: 30},
+		Storage:  StorageConfig{Driver: storage.DriverSQLite, Path: "afterglow.db", RetentionDays: 30},
 		Log:      LogConfig{Level: "info", Format: "text"},
 		CheckIns: CheckInsConfig{PerPartnerPerDay: 10, InvitationsPerDay: 5, InvitationTTLHours: 7 * 24},
 	}
@@ -155,6 +160,9 @@ func (c Config) check() error {
 	if c.Discord.HTTPTimeoutSeconds < 1 {
 		return fmt.Errorf("discord.http_timeout_seconds is %d: it must be at least 1", c.Discord.HTTPTimeoutSeconds)
 	}
+	if err := c.Storage.checkDriver(); err != nil {
+		return err
+	}
 	if c.Storage.Path == "" {
 		return errors.New("storage.path is empty: name the SQLite file, e.g. afterglow.db")
 	}
@@ -169,6 +177,27 @@ func (c Config) check() error {
 	}
 	if c.CheckIns.PerPartnerPerDay < 1 || c.CheckIns.InvitationsPerDay < 1 || c.CheckIns.InvitationTTLHours < 1 {
 		return errors.New("checkins limits must each be at least 1")
+	}
+	return nil
+}
+
+// checkDriver checks storage.driver and storage.url. Errors name the URL only redacted.
+func (s StorageConfig) checkDriver() error {
+	switch s.Driver {
+	case storage.DriverSQLite:
+		if s.URL != "" {
+			return fmt.Errorf("storage.url is set (%s) but storage.driver is sqlite: set storage.driver = \"postgres\" to use it, or remove storage.url",
+				storage.RedactURL(s.URL))
+		}
+	case storage.DriverPostgres:
+		if s.URL == "" {
+			return errors.New("storage.driver is postgres but storage.url is empty: set it to postgres://user:password@host:5432/dbname")
+		}
+		if _, err := url.Parse(s.URL); err != nil || !storage.IsPostgresURL(s.URL) {
+			return fmt.Errorf("storage.url %s is not a URL like postgres://user:password@host:5432/dbname", storage.RedactURL(s.URL))
+		}
+	default:
+		return fmt.Errorf("storage.driver %q: want sqlite or postgres", s.Driver)
 	}
 	return nil
 }

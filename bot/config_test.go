@@ -113,3 +113,44 @@ func TestLoadKey(t *testing.T) {
 		t.Fatalf("short key: %v", err)
 	}
 }
+
+func TestStorageDriverConfig(t *testing.T) {
+	if d := DefaultConfig().Storage; d.Driver != "sqlite" || d.URL != "" {
+		t.Fatalf("default storage = %+v, want driver sqlite and no url", d)
+	}
+	const secret = "pw-9d1e"
+	cfg, err := LoadConfig("", envFrom(map[string]string{
+		"AFTERGLOW_STORAGE_DRIVER": "postgres",
+		"AFTERGLOW_STORAGE_URL":    "postgres://afterglow:" + secret + "@db.internal:5432/afterglow",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Storage.Driver != "postgres" || cfg.Storage.URL != "postgres://afterglow:"+secret+"@db.internal:5432/afterglow" {
+		t.Fatalf("storage = %+v", cfg.Storage)
+	}
+	for _, c := range []struct {
+		env  map[string]string
+		want []string
+	}{
+		{map[string]string{"AFTERGLOW_STORAGE_DRIVER": "mysql"}, []string{"storage.driver", `"mysql"`, "sqlite or postgres"}},
+		{map[string]string{"AFTERGLOW_STORAGE_DRIVER": "postgres"}, []string{"storage.url", "postgres://"}},
+		{map[string]string{"AFTERGLOW_STORAGE_DRIVER": "postgres", "AFTERGLOW_STORAGE_URL": "mysql://u:" + secret + "@h/db"}, []string{"storage.url", "postgres://"}},
+		{map[string]string{"AFTERGLOW_STORAGE_DRIVER": "postgres", "AFTERGLOW_STORAGE_URL": "postgres://u:" + secret + "@[::1/db"}, []string{"storage.url"}},
+		{map[string]string{"AFTERGLOW_STORAGE_URL": "postgres://u:" + secret + "@h/db"}, []string{"storage.url", "storage.driver", "sqlite"}},
+	} {
+		_, err := LoadConfig("", envFrom(c.env))
+		if err == nil {
+			t.Errorf("%v: no error", c.env)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("error %q lacks %q", err, w)
+			}
+		}
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("error %q shows the password", err)
+		}
+	}
+}
