@@ -36,6 +36,8 @@ Commands:
   try '/aftercare …'  show the bot's answer to a command, offline: no token, no network
   invite              print the link that adds the bot to a server (needs discord.application_id)
   backup FILE         copy the database to FILE (new, mode 0600) while the bot runs, and check the copy
+  migrate --from sqlite:FILE --to postgres://…
+                      copy the SQLite database into an empty PostgreSQL one, as stored; compare counts
   healthcheck         ask the running bot's /healthz (at http.listen); exit 1 unless it is healthy
   version             print the version (or the commit it was built from)
 
@@ -62,11 +64,13 @@ func run(ctx context.Context, args []string, getenv func(string) (string, bool),
 	if len(rest) > 0 {
 		cmd, rest = rest[0], rest[1:]
 	}
-	// Allow the flag after the command too: `afterglow run -config x.toml`.
-	if err := fs.Parse(rest); err != nil {
-		return 2
+	// Allow the flag after the command too: `afterglow run -config x.toml`. migrate has its own.
+	if cmd != "migrate" {
+		if err := fs.Parse(rest); err != nil {
+			return 2
+		}
+		rest = fs.Args()
 	}
-	rest = fs.Args()
 
 	var err error
 	switch cmd {
@@ -90,6 +94,8 @@ func run(ctx context.Context, args []string, getenv func(string) (string, bool),
 			break
 		}
 		err = backup(ctx, *configPath, getenv, rest[0], stdout)
+	case "migrate":
+		err = migrateCommand(ctx, rest, stdout, stderr)
 	case "healthcheck":
 		err = healthcheck(ctx, *configPath, getenv, stdout)
 	case "version":
@@ -161,10 +167,14 @@ func openBot(ctx context.Context, cfg bot.Config, lib *content.Library, log *slo
 	if created {
 		log.Warn("generated a new encryption key; back it up with the database", "key_file", strings.TrimPrefix(source, "key file "))
 	}
-	store, err := storage.Open(ctx, cfg.Storage.Path, key)
+	store, err := storage.OpenConfig(ctx, storage.Config{Driver: cfg.Storage.Driver, Path: cfg.Storage.Path, URL: cfg.Storage.URL}, key)
 	if err != nil {
 		if errors.Is(err, storage.ErrWrongKey) {
-			return nil, nil, fmt.Errorf("database %s cannot be opened with the key from %s: wrong key", cfg.Storage.Path, source)
+			name := cfg.Storage.Path
+			if cfg.Storage.Driver == storage.DriverPostgres {
+				name = storage.RedactURL(cfg.Storage.URL)
+			}
+			return nil, nil, fmt.Errorf("database %s cannot be opened with the key from %s: wrong key", name, source)
 		}
 		return nil, nil, err // storage names the database and what went wrong
 	}
