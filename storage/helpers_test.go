@@ -140,7 +140,9 @@ func openAt(t testing.TB, path string) *DB {
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	t.Logf("storage driver: %s", testDriver)
+	if _, bench := t.(*testing.B); !bench { // a benchmark's log would print on every run
+		t.Logf("storage driver: %s", testDriver)
+	}
 	t.Cleanup(func() { _ = db.Close() })
 	return db
 }

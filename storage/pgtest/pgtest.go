@@ -29,6 +29,10 @@ type Cluster struct {
 	log  string
 }
 
+// DurableEnv, when set, keeps the server's fsync on: for benchmarks that compare commits
+// with SQLite's, which syncs every one.
+const DurableEnv = "AFTERGLOW_PG_DURABLE"
+
 // Required says whether a cluster that cannot start must fail the tests (under CI) rather
 // than skip the PostgreSQL runs.
 func Required() bool { return os.Getenv("CI") == "true" }
@@ -50,8 +54,8 @@ func binDir() (string, error) {
 
 // Start runs initdb and postgres in a new temporary directory. initdb refuses to run as
 // root: as root, both run as the "postgres" user (or "nobody"), which owns the directory.
-// The server runs without fsync (a test's data need not survive a crash) and dies with the
-// test process.
+// The server runs without fsync (a test's data need not survive a crash; see DurableEnv)
+// and dies with the test process.
 func Start() (*Cluster, error) {
 	bin, err := binDir()
 	if err != nil {
@@ -95,9 +99,13 @@ func Start() (*Cluster, error) {
 	if cred != nil {
 		_ = logFile.Chown(int(cred.Uid), int(cred.Gid))
 	}
+	durability := "off"
+	if os.Getenv(DurableEnv) != "" {
+		durability = "on"
+	}
 	c.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", data,
 		"-c", "listen_addresses=127.0.0.1", "-p", strconv.Itoa(c.port), "-c", "unix_socket_directories="+dir,
-		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+		"-c", "fsync="+durability, "-c", "synchronous_commit="+durability, "-c", "full_page_writes="+durability,
 		"-c", "max_connections=300", "-c", "shared_buffers=128MB")
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGKILL}
 	c.cmd.Dir = dir
