@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -334,19 +335,19 @@ func (db *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, 
 		if len(claimed) > limit {
 			claimed = claimed[:limit]
 		}
-		leaseUntil := now.Add(lease).UTC()
-		stmt, err := tx.PrepareContext(ctx, "UPDATE checkins SET status = ?, lease_until = ? WHERE id = ?")
-		if err != nil {
-			return err
+		if len(claimed) == 0 {
+			return nil
 		}
-		defer stmt.Close()
+		// One statement for the batch: on PostgreSQL each statement is a round trip.
+		leaseUntil := now.Add(lease).UTC()
+		args := []any{StatusSending, millis(leaseUntil)}
 		for i := range claimed {
-			if _, err := stmt.ExecContext(ctx, StatusSending, millis(leaseUntil), claimed[i].ID); err != nil {
-				return err
-			}
+			args = append(args, claimed[i].ID)
 			claimed[i].Status, claimed[i].LeaseUntil = StatusSending, leaseUntil
 		}
-		return nil
+		_, err = tx.ExecContext(ctx, "UPDATE checkins SET status = ?, lease_until = ? WHERE id IN (?"+
+			strings.Repeat(", ?", len(claimed)-1)+")", args...)
+		return err
 	})
 	if err != nil {
 		return nil, err
