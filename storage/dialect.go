@@ -93,8 +93,8 @@ func (t *sqlTx) QueryRow(q string, args ...any) *sql.Row {
 }
 
 // bindFor rewrites SQLite placeholders for PostgreSQL: '?N' becomes '$N' and each bare '?'
-// the next number, counting as SQLite does (one past the largest so far). Quoted text and
-// identifiers are left alone. SQLite's own text passes unchanged.
+// the next number, counting as SQLite does (one past the largest so far). Quoted text,
+// identifiers and comments are left alone. SQLite's own text passes unchanged.
 func bindFor(pg bool, q string) string {
 	if !pg || !strings.Contains(q, "?") {
 		return q
@@ -114,6 +114,13 @@ func bindFor(pg bool, q string) string {
 		case c == '\'' || c == '"':
 			quote = c
 			b.WriteByte(c)
+		case c == '-' && strings.HasPrefix(q[i:], "--"): // a comment, to the end of its line
+			end := strings.IndexByte(q[i:], '\n')
+			if end < 0 {
+				end = len(q) - i
+			}
+			b.WriteString(q[i : i+end])
+			i += end - 1
 		case c == '?':
 			j := i + 1
 			for j < len(q) && q[j] >= '0' && q[j] <= '9' {

@@ -35,6 +35,7 @@ func TestBindRewritesPlaceholdersForPostgres(t *testing.T) {
 		"s = '?' AND t = ? AND u = \"a?\"":             "s = '?' AND t = $1 AND u = \"a?\"",
 		"v = 'it''s ?' AND w = ?10":                    "v = 'it''s ?' AND w = $10",
 		"INSERT INTO t (a, b) VALUES (?, ?) RETURNING": "INSERT INTO t (a, b) VALUES ($1, $2) RETURNING",
+		"-- isn't it? \nSELECT ? -- why?\n, ?":         "-- isn't it? \nSELECT $1 -- why?\n, $2",
 	} {
 		if got := bindFor(true, in); got != want {
 			t.Errorf("bindFor(%q) = %q, want %q", in, got, want)
