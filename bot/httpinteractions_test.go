@@ -129,11 +129,10 @@ func FuzzInteractionSignature(f *testing.F) {
 	})
 }
 
-// fakeResponder answers every interaction with body (and files), after delay.
+// fakeResponder answers every interaction with body (and files).
 type fakeResponder struct {
 	body  []byte
 	files []*discordgo.File
-	delay time.Duration
 	mu    sync.Mutex
 	got   []*discordgo.Interaction
 	err   error // what reply returned
@@ -143,7 +142,6 @@ func (f *fakeResponder) Respond(ctx context.Context, i *discordgo.Interaction, r
 	f.mu.Lock()
 	f.got = append(f.got, i)
 	f.mu.Unlock()
-	time.Sleep(f.delay) // stands for a handler's work; nothing waits for a schedule here
 	err := reply(ctx, f.body, f.files)
 	f.mu.Lock()
 	f.err = err
