@@ -38,16 +38,18 @@ type Bot struct {
 	callbacks *discordgo.Session
 	dms       *discordgo.Session
 
-	dmCache    dmChannels
-	pacer      *pacer
-	delivery   *delivery
-	metrics    *metrics
-	appID      atomic.Value // string
-	httpAddr   atomic.Value // string: where /healthz and /metrics listen
-	gatewayUp  atomic.Bool
-	connects   atomic.Int64 // gateway connections so far; more than one means reconnects
-	registered sync.Once
-	inflight   sync.WaitGroup
+	dmCache  dmChannels
+	pacer    *pacer
+	delivery *delivery
+	metrics  *metrics
+	appID    atomic.Value // string
+	httpAddr atomic.Value // string: where /healthz and /metrics listen
+	// interactionsAddr is where the HTTP interactions endpoint listens (string).
+	interactionsAddr atomic.Value
+	gatewayUp        atomic.Bool
+	connects         atomic.Int64 // gateway connections so far; more than one means reconnects
+	registered       sync.Once
+	inflight         sync.WaitGroup
 	// deferAfter is how long a handler may run before the interaction is deferred.
 	deferAfter time.Duration
 	// retryBase is the first retry delay of a failed delivery; tests shorten it.
@@ -212,16 +214,7 @@ func (b *Bot) Run(ctx context.Context) error {
 			}
 			close(ready)
 		})
-		go b.registered.Do(func() {
-			err := b.syncCommands(ctx, false)
-			switch {
-			case err == nil:
-			case ctx.Err() != nil: // stopped mid-way, not a failure: the next start checks again
-				b.log.Info("register commands: stopped by shutdown", "err", err)
-			default:
-				b.log.Error("register commands", "err", err)
-			}
-		})
+		go b.registerCommands(ctx)
 	})
 	b.gateway.AddHandler(func(_ *discordgo.Session, ic *discordgo.InteractionCreate) {
 		b.inflight.Add(1)
@@ -244,9 +237,19 @@ func (b *Bot) Run(ctx context.Context) error {
 			b.log.Info("removed from a server; its settings are deleted", "guild", g.ID)
 		}()
 	})
-	if err := b.gateway.Open(); err != nil {
+	stopInteractions, err := b.startInteractions(ctx)
+	if err != nil {
 		stopHTTP()
-		return fmt.Errorf("connect to the Discord gateway at %s: %w", b.cfg.Discord.APIBase, err)
+		return err
+	}
+	if b.cfg.Discord.Gateway {
+		if err := b.gateway.Open(); err != nil {
+			stopInteractions()
+			stopHTTP()
+			return fmt.Errorf("connect to the Discord gateway at %s: %w", b.cfg.Discord.APIBase, err)
+		}
+	} else {
+		go b.registerWithoutGateway(ctx)
 	}
 	var background sync.WaitGroup
 	background.Add(2)
@@ -255,6 +258,7 @@ func (b *Bot) Run(ctx context.Context) error {
 
 	<-ctx.Done()
 	b.log.Info("shutting down")
+	stopInteractions() // first: nothing new may start with the context ended
 	httpStopped := make(chan struct{})
 	go func() { defer close(httpStopped); stopHTTP() }()
 	closeErr := b.gateway.Close()
@@ -266,6 +270,24 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// registerCommands registers the commands once per run, if they changed.
+func (b *Bot) registerCommands(ctx context.Context) {
+	b.registered.Do(func() {
+		err := b.syncCommands(ctx, false)
+		switch {
+		case err == nil:
+		case ctx.Err() != nil: // stopped mid-way, not a failure: the next start checks again
+			b.log.Info("register commands: stopped by shutdown", "err", err)
+		default:
+			b.log.Error("register commands", "err", err)
+		}
+	})
+}
+
+// connected is the health check's view of the connection: the gateway's, or always true
+// when the bot runs on HTTP interactions alone.
+func (b *Bot) connected() bool { return !b.cfg.Discord.Gateway || b.gatewayUp.Load() }
 
 func (b *Bot) applicationID() string {
 	id, _ := b.appID.Load().(string)

@@ -93,7 +93,11 @@ func TestGuildRegistration(t *testing.T) {
 }
 
 func TestAftercareEveryTopicInServerAndDM(t *testing.T) {
-	h := newHarness(t)
+	eachTransport(t, testAftercareEveryTopicInServerAndDM)
+}
+
+func testAftercareEveryTopicInServerAndDM(t *testing.T, opts ...harnessOption) {
+	h := newHarness(t, opts...)
 	lib := content.MustLoad()
 	for _, topic := range lib.Topics() {
 		for _, where := range []dt.Where{guild, dm} {
@@ -118,8 +122,10 @@ func TestAftercareEveryTopicInServerAndDM(t *testing.T) {
 	}
 }
 
-func TestAftercareNavigationAndShare(t *testing.T) {
-	h := newHarness(t)
+func TestAftercareNavigationAndShare(t *testing.T) { eachTransport(t, testAftercareNavigationAndShare) }
+
+func testAftercareNavigationAndShare(t *testing.T, opts ...harnessOption) {
+	h := newHarness(t, opts...)
 	cb := h.invoke(h.srv.SlashCommand(alice, guild, "aftercare", dt.StringOption("topic", "drop"), dt.BooleanOption("share", true)))
 	if cb.Ephemeral() {
 		t.Fatal("share:true must be public")
@@ -144,16 +150,20 @@ func TestAftercareNavigationAndShare(t *testing.T) {
 	}
 }
 
-func TestAutocompleteOverTheWire(t *testing.T) {
-	h := newHarness(t)
+func TestAutocompleteOverTheWire(t *testing.T) { eachTransport(t, testAutocompleteOverTheWire) }
+
+func testAutocompleteOverTheWire(t *testing.T, opts ...harnessOption) {
+	h := newHarness(t, opts...)
 	cb := h.invoke(h.srv.Autocomplete(alice, guild, "aftercare", dt.Focused(dt.StringOption("topic", "sub dr"))))
 	if cb.Type != dt.CallbackAutocomplete || len(cb.Choices) == 0 || cb.Choices[0].Value != "drop" {
 		t.Fatalf("choices: %+v", cb.Choices)
 	}
 }
 
-func TestUnknownTopicAndStaleButtons(t *testing.T) {
-	h := newHarness(t)
+func TestUnknownTopicAndStaleButtons(t *testing.T) { eachTransport(t, testUnknownTopicAndStaleButtons) }
+
+func testUnknownTopicAndStaleButtons(t *testing.T, opts ...harnessOption) {
+	h := newHarness(t, opts...)
 	cb := h.invoke(h.srv.SlashCommand(alice, guild, "aftercare", dt.StringOption("topic", "zzz")))
 	if !cb.Ephemeral() || !strings.Contains(cb.Content, "don't have that topic") {
 		t.Fatalf("unknown topic: %+v", cb)
@@ -189,7 +199,11 @@ func TestDispatcherRecoversPanicsAndAnswers(t *testing.T) {
 }
 
 func TestSlowHandlerIsDeferredThenFilled(t *testing.T) {
-	h := newHarness(t)
+	eachTransport(t, testSlowHandlerIsDeferredThenFilled)
+}
+
+func testSlowHandlerIsDeferredThenFilled(t *testing.T, opts ...harnessOption) {
+	h := newHarness(t, opts...)
 	h.bot.deferAfter = 20 * time.Millisecond
 	var calls atomic.Int32
 	h.bot.handler = handlerFunc(func(ctx context.Context, req commands.Request) commands.Response {
@@ -219,7 +233,11 @@ func TestSlowHandlerIsDeferredThenFilled(t *testing.T) {
 // A slow click answered with a private reply gets a follow-up (with its file), and the
 // clicked message stays as it was.
 func TestSlowClickWithAPrivateReplyGetsAFollowUp(t *testing.T) {
-	h := newHarness(t)
+	eachTransport(t, testSlowClickWithAPrivateReplyGetsAFollowUp)
+}
+
+func testSlowClickWithAPrivateReplyGetsAFollowUp(t *testing.T, opts ...harnessOption) {
+	h := newHarness(t, opts...)
 	// Set before the first interaction, as in TestSlowHandlerIsDeferredThenFilled.
 	h.bot.deferAfter = 20 * time.Millisecond
 	h.bot.handler = handlerFunc(func(ctx context.Context, req commands.Request) commands.Response {

@@ -20,6 +20,13 @@ func (b *Bot) dispatch(ctx context.Context, i *discordgo.Interaction) {
 	if i == nil {
 		return // an INTERACTION_CREATE event whose payload is null: nothing to answer
 	}
+	b.dispatchTo(ctx, i, func(cb callbackJSON, files []*discordgo.File) error { return b.respond(i, cb, files) })
+}
+
+// dispatchTo is dispatch with the interaction response sent by send: the callback
+// endpoint for the gateway, the HTTP response for HTTP interactions (respond_adapter.go,
+// until the transport-free entry point replaces both).
+func (b *Bot) dispatchTo(ctx context.Context, i *discordgo.Interaction, send func(callbackJSON, []*discordgo.File) error) {
 	log := b.log.With("interaction", i.ID)
 	start := time.Now()
 	answered, handled := false, false
@@ -32,13 +39,13 @@ func (b *Bot) dispatch(ctx context.Context, i *discordgo.Interaction) {
 			}
 			if !answered && i.Type != discordgo.InteractionApplicationCommandAutocomplete {
 				cb, _ := toCallback(errorAnswer(toRequestSafe(i)))
-				_ = b.respond(i, cb, nil)
+				_ = send(cb, nil)
 			}
 		}
 	}()
 	if i.Type == discordgo.InteractionPing {
 		answered = true
-		if err := b.respond(i, callbackJSON{Type: discordgo.InteractionResponsePong}, nil); err != nil {
+		if err := send(callbackJSON{Type: discordgo.InteractionResponsePong}, nil); err != nil {
 			log.Warn("answer ping", "err", err)
 		}
 		return
@@ -47,7 +54,7 @@ func (b *Bot) dispatch(ctx context.Context, i *discordgo.Interaction) {
 	handled = true
 	// The handler runs right here, which spares a hand-over between goroutines on every
 	// interaction; a timer acknowledges a slow one meanwhile.
-	d := b.startDeferral(i, req, log)
+	d := b.startDeferral(req, send, log)
 	defer d.stop() // only matters on a panic: the timer must not fire after we are gone
 	began := time.Now()
 	resp, outcome := b.handle(ctx, req, log)
@@ -64,7 +71,7 @@ func (b *Bot) dispatch(ctx context.Context, i *discordgo.Interaction) {
 		return
 	}
 	cb, files := toCallback(resp)
-	if err := b.respond(i, cb, files); err != nil {
+	if err := send(cb, files); err != nil {
 		log.Warn("send interaction callback", "err", err, "after", time.Since(start))
 	}
 }
@@ -86,7 +93,7 @@ const (
 	deferralAcked
 )
 
-func (b *Bot) startDeferral(i *discordgo.Interaction, req commands.Request, log *slog.Logger) *deferral {
+func (b *Bot) startDeferral(req commands.Request, send func(callbackJSON, []*discordgo.File) error, log *slog.Logger) *deferral {
 	d := &deferral{done: make(chan struct{})}
 	if req.Kind == commands.KindAutocomplete {
 		return d // autocomplete cannot be deferred; a late answer is dropped by Discord
@@ -105,7 +112,7 @@ func (b *Bot) startDeferral(i *discordgo.Interaction, req commands.Request, log 
 		d.state = deferralAcked
 		d.mu.Unlock()
 		defer close(d.done)
-		if err := b.respond(i, d.ack, nil); err != nil {
+		if err := send(d.ack, nil); err != nil {
 			log.Warn("defer interaction", "err", err)
 			return
 		}
