@@ -283,7 +283,7 @@ func (e *interactionsEndpoint) serveEvent(w http.ResponseWriter, r *http.Request
 		ctx, cancel := context.WithTimeout(e.ctx, eventTimeout)
 		defer cancel()
 		if err := e.userLeft(ctx, data.User.ID); err != nil {
-			e.log.Error("end the links of a user who removed the app", "user", data.User.ID, "err", err)
+			e.log.Error("end the links of a user who removed the app", "err", err) // no user id: logs name no one
 			w.WriteHeader(http.StatusInternalServerError)
 			return
 		}
