@@ -477,7 +477,7 @@ func try(ctx context.Context, line string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprint(stdout, commands.Render(router.Handle(ctx, req)))
+	fmt.Fprint(stdout, commands.Render(router.Handle(ctx, req).Response))
 	return nil
 }
 

@@ -25,11 +25,7 @@ type Bot struct {
 	log    *slog.Logger
 	store  *storage.DB
 	router *commands.Router
-	// handler answers interactions; it is the router, except in tests of the dispatcher.
-	handler interface {
-		Handle(ctx context.Context, req commands.Request) commands.Response
-	}
-	clock commands.Clock
+	clock  commands.Clock
 
 	// gateway receives events. callbacks answers interactions and dms sends direct messages:
 	// each has its own discordgo rate limiter, so DM pacing or a global 429 on DMs can never
@@ -82,6 +78,7 @@ func New(o Options) (*Bot, error) {
 	b := &Bot{cfg: o.Config, log: o.Log, store: o.Store, clock: o.Clock, deferAfter: 2 * time.Second, retryBase: time.Second,
 		pacer: newPacer(dmRatePerSec)}
 	b.delivery = newDelivery(b)
+	b.metrics = newMetrics(b.gatewayUp.Load)
 	b.appID.Store(o.Config.Discord.ApplicationID)
 	if o.HTTP == nil {
 		o.HTTP = NewTransport() // one for the three sessions, so that they share connections
@@ -106,6 +103,7 @@ func New(o Options) (*Bot, error) {
 		Clock:     o.Clock,
 		DM:        b,
 		Wake:      b.checkInsScheduled,
+		Answered:  b.metrics.answered,
 		GuildName: b.guildName,
 		Log:       o.Log,
 		Limits: commands.Limits{
@@ -116,12 +114,7 @@ func New(o Options) (*Bot, error) {
 		RetentionDays: o.Config.Storage.RetentionDays,
 		Version:       o.Version,
 	})
-	b.handler = b.router
-	var names []string
-	for _, d := range b.router.Definitions() {
-		names = append(names, d.Name)
-	}
-	b.metrics = newMetrics(names, b.router.Routes(), b.gatewayUp.Load)
+	b.router.Use(b.metrics.middleware)
 	return b, nil
 }
 

@@ -172,7 +172,7 @@ func TestCheckInDMAnswerAndRelay(t *testing.T) {
 		t.Fatalf("answer not replaced: %q", got.Answer)
 	}
 	// Words through the modal.
-	words := buttonByPrefix(t, msg, routeWords)
+	words := buttonByPrefix(t, msg, makeCustomID(routeWords)+":")
 	m := f.do(t, click(bob, words))
 	if m.Type != ShowModal || m.Modal.Inputs[0].MaxLength != 500 {
 		t.Fatalf("modal: %+v", m)
@@ -205,7 +205,7 @@ func TestStopCheckInsEndsTheLinkSilently(t *testing.T) {
 	f := newFixture(t)
 	c, msg := f.sentCheckIn(t, "")
 	sent := len(f.dms.sent)
-	r := f.do(t, click(bob, buttonByPrefix(t, msg, routeStop)))
+	r := f.do(t, click(bob, buttonByPrefix(t, msg, makeCustomID(routeStop)+":")))
 	if r.Type != Update || !strings.Contains(r.Content, "can no longer send you check-ins") || len(r.Components) != 0 {
 		t.Fatalf("stop: %+v", r)
 	}

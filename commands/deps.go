@@ -18,6 +18,8 @@ type Deps struct {
 	DM Messenger
 	// Wake tells the delivery loop that a check-in was scheduled; may be nil.
 	Wake func()
+	// Answered tells that a check-in's recipient answered it (for the metrics); may be nil.
+	Answered func()
 	// GuildName is a server's name, or "" when unknown; interactions do not carry it. May be nil.
 	GuildName func(ctx context.Context, guildID string) string
 	Log       *slog.Logger

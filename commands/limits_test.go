@@ -182,7 +182,7 @@ func (c *limitChecker) modal(m *Modal) {
 // customID checks an id the bot will read back: within Discord's length and parsable here.
 func (c *limitChecker) customID(what, id string) {
 	c.textIn(what, id, 1, maxCustomID)
-	if _, err := ParseCustomID(id); err != nil {
+	if _, err := parseCustomID(id); err != nil {
 		c.add(fmt.Sprintf("%s: %q does not parse", what, id))
 	}
 }

@@ -10,11 +10,11 @@ import (
 )
 
 const (
-	routeAccept   = "pt1:accept"   // arg: invitation id
-	routeDecline  = "pt1:decline"  // arg: invitation id
-	routeBlock    = "pt1:block"    // arg: invitation id
-	routeRemove   = "pt1:remove"   // arg: partner's user id
-	routeWithdraw = "pt1:withdraw" // arg: invitation id
+	routeAccept   = "pt1:accept/{id}" // id: the invitation's
+	routeDecline  = "pt1:decline/{id}"
+	routeBlock    = "pt1:block/{id}"
+	routeRemove   = "pt1:remove/{user}" // the partner's user id
+	routeWithdraw = "pt1:withdraw/{id}"
 
 	// maxListButtons is what five action rows of five buttons hold.
 	maxListButtons = 25
@@ -154,7 +154,7 @@ func (p partners) requests(ctx context.Context, userID string) (Response, error)
 
 // invitationClick runs one answer to an invitation and updates the message it was on.
 func (p partners) invitationClick(ctx context.Context, req Request, act func(id int64) (string, error)) (Response, error) {
-	id, ok := parseID(argAt(req.CustomID, 0))
+	id, ok := parseID(req.Args["id"])
 	if !ok {
 		return privateText(msgNoLongerAvailable), nil
 	}
@@ -341,7 +341,7 @@ func (p partners) remove(ctx context.Context, userID, otherID string, fromList b
 }
 
 func (p partners) removeClick(ctx context.Context, req Request) (Response, error) {
-	other := argAt(req.CustomID, 0)
+	other := req.Args["user"]
 	if _, ok := parseID(other); !ok {
 		return privateText(msgNoLongerAvailable), nil
 	}
@@ -349,7 +349,7 @@ func (p partners) removeClick(ctx context.Context, req Request) (Response, error
 }
 
 func (p partners) withdrawClick(ctx context.Context, req Request) (Response, error) {
-	id, ok := parseID(argAt(req.CustomID, 0))
+	id, ok := parseID(req.Args["id"])
 	if !ok {
 		return privateText(msgNoLongerAvailable), nil
 	}
@@ -382,13 +382,4 @@ func wrapUnlessSentinel(what string, err error) error {
 		return err
 	}
 	return fmt.Errorf("%s: %w", what, err)
-}
-
-// argAt returns the i-th argument of a custom_id, or "".
-func argAt(customID string, i int) string {
-	id, err := ParseCustomID(customID)
-	if err != nil || i >= len(id.Args) {
-		return ""
-	}
-	return id.Args[i]
 }
