@@ -82,8 +82,8 @@ func newMetrics(connected func() bool) *metrics {
 		m.rateLimits, m.reconnects, m.databaseErrors, gatewayUp,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Outcomes that have not happened yet still show, as 0, so dashboards and alerts see them.
-	for _, o := range []string{"sent", "answered", "failed", "undeliverable", "dropped"} {
-		m.checkins.WithLabelValues(o)
+	for _, s := range []storage.CheckInStatus{storage.StatusSent, storage.StatusAnswered, storage.StatusFailed, storage.StatusUndeliverable, storage.StatusDropped} {
+		m.checkins.WithLabelValues(string(s))
 	}
 	return m
 }
@@ -149,11 +149,11 @@ func kindLabel(k commands.Kind) string {
 }
 
 func (m *metrics) scheduled() { m.schedulings.Inc() }
-func (m *metrics) answered()  { m.checkins.WithLabelValues("answered").Inc() }
+func (m *metrics) answered()  { m.checkins.WithLabelValues(string(storage.StatusAnswered)).Inc() }
 
 // sent counts a delivered check-in and how late it went out.
 func (m *metrics) sent(late time.Duration) {
-	m.checkins.WithLabelValues("sent").Inc()
+	m.checkins.WithLabelValues(string(storage.StatusSent)).Inc()
 	m.lateness.Observe(max(late, 0).Seconds())
 }
 
@@ -161,14 +161,10 @@ func (m *metrics) rateLimited()    { m.rateLimits.Inc() }
 func (m *metrics) reconnected()    { m.reconnects.Inc() }
 func (m *metrics) databaseFailed() { m.databaseErrors.Inc() }
 
-// notDelivered counts a check-in that ended without being sent.
+// notDelivered counts a check-in that ended without being sent, labelled by its status.
 func (m *metrics) notDelivered(s storage.CheckInStatus) {
 	switch s {
-	case storage.StatusUndeliverable:
-		m.checkins.WithLabelValues("undeliverable").Inc()
-	case storage.StatusFailed:
-		m.checkins.WithLabelValues("failed").Inc()
-	case storage.StatusDropped:
-		m.checkins.WithLabelValues("dropped").Inc()
+	case storage.StatusUndeliverable, storage.StatusFailed, storage.StatusDropped:
+		m.checkins.WithLabelValues(string(s)).Inc()
 	}
 }

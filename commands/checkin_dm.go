@@ -45,7 +45,7 @@ func (c checkins) message(ctx context.Context, ci storage.CheckIn, late bool) (M
 	}
 	id := itoa(ci.ID)
 	var answerRow []Button
-	for _, a := range answerOrder {
+	for _, a := range storage.Answers() {
 		answerRow = append(answerRow, Button{Label: answers[a].Label, Emoji: answers[a].Emoji, Style: Secondary, CustomID: makeCustomID(routeAnswer, id, a)})
 	}
 	extra := []Button{{Label: msgLabelWords, Style: Primary, CustomID: makeCustomID(routeWords, id)}}
@@ -108,7 +108,7 @@ func (c checkins) recipientCheckIn(ctx context.Context, req Request) (storage.Ch
 
 func (c checkins) answer(ctx context.Context, req Request) (Response, error) {
 	choice := req.Args["choice"]
-	if _, ok := answers[choice]; !ok {
+	if !storage.ValidAnswer(choice) {
 		return privateText(msgNoLongerAvailable), nil
 	}
 	ci, stop, err := c.recipientCheckIn(ctx, req)

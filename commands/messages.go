@@ -150,9 +150,6 @@ var answers = map[string]struct{ Emoji, Label, Topic string }{
 	storage.AnswerSpace: {"🤍", "I need some space", "space"},
 }
 
-// answerOrder is the order of the answer buttons.
-var answerOrder = []string{storage.AnswerGood, storage.AnswerCare, storage.AnswerTalk, storage.AnswerSpace}
-
 // Status words in /checkin list.
 var statusWords = map[storage.CheckInStatus]string{
 	storage.StatusPending:       "⏳ due %s",
