@@ -1,5 +1,8 @@
-// Package bot is everything that talks to Discord: the session, command registration,
-// interaction dispatch, check-in delivery and configuration.
+// Package bot is everything that talks to Discord: the gateway session and its REST
+// clients (transport, rate limits, token-free logs), the one door every interaction goes
+// through (Respond: Discord's JSON to the router and back, deferring slow answers),
+// command registration, check-in delivery with its DM pacing, the health and metrics
+// server, the invite link, the encryption key file, and the configuration with its defaults.
 package bot
 
 import (
@@ -175,9 +178,6 @@ func NewSession(cfg Config, rt http.RoundTripper) (*discordgo.Session, error) {
 	s.LogLevel = discordgo.LogWarning
 	return s, nil
 }
-
-// Router exposes the command router, e.g. for registration.
-func (b *Bot) Router() *commands.Router { return b.router }
 
 // Run connects to the gateway and serves until ctx ends, then shuts down cleanly. With
 // http.listen set it also serves /healthz and /metrics; a busy address is an error here,

@@ -1,4 +1,9 @@
-// Package commands holds Afterglow's slash commands, buttons, menus and modals as plain handlers.
+// Package commands holds Afterglow's slash commands, buttons, menus and modals as plain
+// handlers; the router that declares their routes (custom_id patterns), parses each
+// interaction's route once and runs every interaction through one middleware chain
+// (recover, log, then what the bot adds) to an explicit outcome; the wording of every
+// message, including the check-in DM the delivery loop sends; the documented limits; and
+// the parsers of what people type (delays, quiet hours, `afterglow try` command lines).
 package commands
 
 import (

@@ -205,19 +205,6 @@ func (db *DB) CancelCheckIn(ctx context.Context, id int64, senderID string, now 
 	return c, err
 }
 
-// CancelBetween cancels every check-in between a and b, both ways, that is not delivered
-// yet (pending or being sent), and returns how many. A worker sending one re-checks just
-// before it posts, and deletes a DM that went out anyway when MarkSent finds it cancelled.
-func (db *DB) CancelBetween(ctx context.Context, a, b string, now time.Time) (int, error) {
-	var n int
-	err := db.inTx(ctx, "cancel check-ins between two users", func(tx *sql.Tx) error {
-		var err error
-		n, err = cancelBetween(ctx, tx, a, b, now)
-		return err
-	})
-	return n, err
-}
-
 func cancelBetween(ctx context.Context, tx *sql.Tx, a, b string, now time.Time) (int, error) {
 	res, err := tx.ExecContext(ctx, `UPDATE checkins SET status = ?, lease_until = 0, updated_at = ?
 		WHERE ((sender_id = ? AND recipient_id = ?) OR (sender_id = ? AND recipient_id = ?)) AND status IN (?, ?)`,

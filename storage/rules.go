@@ -11,6 +11,10 @@ import (
 // check-in statuses and what they allow, the reasons a check-in failed, the answers a
 // recipient can give, and when someone's quiet hours hold back a DM.
 
+// DefaultRetentionDays is how long finished check-ins and closed invitations are kept
+// unless the config says otherwise.
+const DefaultRetentionDays = 30
+
 // CheckInStatus is where a check-in is in its life.
 type CheckInStatus string
 
