@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/afterglow-bot/afterglow/internal/discordlimits"
 	"github.com/afterglow-bot/afterglow/storage"
 )
 
@@ -258,7 +259,7 @@ func (c checkins) list(ctx context.Context, userID, notice string) (Response, er
 		}
 		lines = append(lines, line)
 	}
-	resp := privateEmbed(Embed{Title: msgCheckinListTitle, Description: clip(strings.Join(lines, "\n"), 4096), Color: colorNotice}, buttonRows(buttons)...)
+	resp := privateEmbed(Embed{Title: msgCheckinListTitle, Description: clip(strings.Join(lines, "\n"), discordlimits.EmbedDescription), Color: colorNotice}, buttonRows(buttons)...)
 	resp.Content = notice
 	return resp, nil
 }

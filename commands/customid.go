@@ -2,6 +2,7 @@ package commands
 
 import (
 	"errors"
+	"github.com/afterglow-bot/afterglow/internal/discordlimits"
 	"strings"
 )
 
@@ -12,7 +13,7 @@ import (
 // is parsed here alone, once per interaction, by the router (Router.Handle).
 
 // maxCustomID is Discord's limit on custom_id length.
-const maxCustomID = 100
+const maxCustomID = discordlimits.CustomID
 
 // errBadCustomID is returned for an id this version cannot read.
 var errBadCustomID = errors.New("unrecognised custom_id")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/afterglow-bot/afterglow/internal/discordlimits"
 	"github.com/afterglow-bot/afterglow/storage"
 )
 
@@ -17,9 +18,9 @@ const (
 	routeWithdraw = "pt1:withdraw/{id}"
 
 	// maxListButtons is what five action rows of five buttons hold.
-	maxListButtons = 25
+	maxListButtons = discordlimits.Rows * discordlimits.ButtonsPerRow
 	// maxRequestRows: one row of answer buttons per invitation, five rows per message.
-	maxRequestRows = 5
+	maxRequestRows = discordlimits.Rows
 )
 
 // partners answers /partner and the invitation buttons.
@@ -304,7 +305,7 @@ func (p partners) list(ctx context.Context, userID, notice string) (Response, er
 	if n > maxListButtons {
 		lines = append(lines, fmt.Sprintf(msgListMore, n-maxListButtons))
 	}
-	resp := privateEmbed(Embed{Title: msgListTitle, Description: clip(strings.Join(lines, "\n"), 4096), Color: colorNotice}, buttonRows(buttons)...)
+	resp := privateEmbed(Embed{Title: msgListTitle, Description: clip(strings.Join(lines, "\n"), discordlimits.EmbedDescription), Color: colorNotice}, buttonRows(buttons)...)
 	resp.Content = notice
 	return resp, nil
 }
@@ -313,7 +314,7 @@ func (p partners) list(ctx context.Context, userID, notice string) (Response, er
 func buttonRows(buttons []Button) []Row {
 	var rows []Row
 	for len(buttons) > 0 {
-		k := min(5, len(buttons))
+		k := min(discordlimits.ButtonsPerRow, len(buttons))
 		rows = append(rows, Row{Buttons: buttons[:k]})
 		buttons = buttons[k:]
 	}
