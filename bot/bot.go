@@ -1,5 +1,8 @@
-// Package bot is everything that talks to Discord: the session, command registration,
-// interaction dispatch, check-in delivery and configuration.
+// Package bot is everything that talks to Discord: the gateway session and its REST
+// clients (transport, rate limits, token-free logs), the one door every interaction goes
+// through (Respond: Discord's JSON to the router and back, deferring slow answers),
+// command registration, check-in delivery with its DM pacing, the health and metrics
+// server, the invite link, the encryption key file, and the configuration with its defaults.
 package bot
 
 import (
@@ -25,11 +28,7 @@ type Bot struct {
 	log    *slog.Logger
 	store  *storage.DB
 	router *commands.Router
-	// handler answers interactions; it is the router, except in tests of the dispatcher.
-	handler interface {
-		Handle(ctx context.Context, req commands.Request) commands.Response
-	}
-	clock commands.Clock
+	clock  commands.Clock
 
 	// gateway receives events. callbacks answers interactions and dms sends direct messages:
 	// each has its own discordgo rate limiter, so DM pacing or a global 429 on DMs can never
@@ -84,6 +83,7 @@ func New(o Options) (*Bot, error) {
 	b := &Bot{cfg: o.Config, log: o.Log, store: o.Store, clock: o.Clock, deferAfter: 2 * time.Second, retryBase: time.Second,
 		pacer: newPacer(dmRatePerSec)}
 	b.delivery = newDelivery(b)
+	b.metrics = newMetrics(b.gatewayUp.Load)
 	b.appID.Store(o.Config.Discord.ApplicationID)
 	if o.HTTP == nil {
 		o.HTTP = NewTransport() // one for the three sessions, so that they share connections
@@ -108,6 +108,7 @@ func New(o Options) (*Bot, error) {
 		Clock:     o.Clock,
 		DM:        b,
 		Wake:      b.checkInsScheduled,
+		Answered:  b.metrics.answered,
 		GuildName: b.guildName,
 		Log:       o.Log,
 		Limits: commands.Limits{
@@ -118,12 +119,7 @@ func New(o Options) (*Bot, error) {
 		RetentionDays: o.Config.Storage.RetentionDays,
 		Version:       o.Version,
 	})
-	b.handler = b.router
-	var names []string
-	for _, d := range b.router.Definitions() {
-		names = append(names, d.Name)
-	}
-	b.metrics = newMetrics(names, b.router.Routes(), b.gatewayUp.Load)
+	b.router.Use(b.metrics.middleware)
 	return b, nil
 }
 
@@ -184,9 +180,6 @@ func NewSession(cfg Config, rt http.RoundTripper) (*discordgo.Session, error) {
 	s.LogLevel = discordgo.LogWarning
 	return s, nil
 }
-
-// Router exposes the command router, e.g. for registration.
-func (b *Bot) Router() *commands.Router { return b.router }
 
 // Run connects to the gateway and serves until ctx ends, then shuts down cleanly. With
 // http.listen set it also serves /healthz and /metrics; a busy address is an error here,

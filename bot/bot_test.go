@@ -177,22 +177,29 @@ func testUnknownTopicAndStaleButtons(t *testing.T, opts ...harnessOption) {
 	}
 }
 
-// handlerFunc lets a test stand in for the router behind the dispatcher.
-type handlerFunc func(ctx context.Context, req commands.Request) commands.Response
-
-func (f handlerFunc) Handle(ctx context.Context, req commands.Request) commands.Response {
-	return f(ctx, req)
+// standIn puts f in the router's chain in front of the handlers (inside recover, log and
+// metrics), for a test to stand in for them; next runs the real handler. Call it before
+// the bot's first interaction.
+func standIn(b *Bot, f func(ctx context.Context, req commands.Request, next commands.Handler) commands.Result) {
+	b.router.Use(func(next commands.Handler) commands.Handler {
+		return func(ctx context.Context, req commands.Request) commands.Result { return f(ctx, req, next) }
+	})
 }
 
 func TestDispatcherRecoversPanicsAndAnswers(t *testing.T) {
 	h := newHarness(t)
-	h.bot.handler = handlerFunc(func(context.Context, commands.Request) commands.Response { panic("boom") })
+	var panicked atomic.Bool
+	standIn(h.bot, func(ctx context.Context, req commands.Request, next commands.Handler) commands.Result {
+		if !panicked.Swap(true) {
+			panic("boom")
+		}
+		return next(ctx, req)
+	})
 	cb := h.invoke(h.srv.SlashCommand(alice, guild, "aftercare"))
 	if !cb.Ephemeral() || !strings.Contains(cb.Content, "something went wrong") {
 		t.Fatalf("panic answer: %+v", cb)
 	}
 	// The bot is still alive.
-	h.bot.handler = h.bot.router
 	if cb := h.invoke(h.srv.SlashCommand(alice, guild, "aftercare")); len(cb.Embeds) != 1 {
 		t.Fatal("bot died after a panic")
 	}
@@ -206,10 +213,10 @@ func testSlowHandlerIsDeferredThenFilled(t *testing.T, opts ...harnessOption) {
 	h := newHarness(t, opts...)
 	h.bot.deferAfter = 20 * time.Millisecond
 	var calls atomic.Int32
-	h.bot.handler = handlerFunc(func(ctx context.Context, req commands.Request) commands.Response {
+	standIn(h.bot, func(ctx context.Context, req commands.Request, next commands.Handler) commands.Result {
 		calls.Add(1)
 		time.Sleep(100 * time.Millisecond) // stands for slow work; nothing waits on a schedule
-		return h.bot.router.Handle(ctx, req)
+		return next(ctx, req)
 	})
 	i := h.srv.SlashCommand(alice, guild, "aftercare", dt.StringOption("topic", "chill"))
 	cb := h.reply(i)
@@ -240,13 +247,13 @@ func testSlowClickWithAPrivateReplyGetsAFollowUp(t *testing.T, opts ...harnessOp
 	h := newHarness(t, opts...)
 	// Set before the first interaction, as in TestSlowHandlerIsDeferredThenFilled.
 	h.bot.deferAfter = 20 * time.Millisecond
-	h.bot.handler = handlerFunc(func(ctx context.Context, req commands.Request) commands.Response {
+	standIn(h.bot, func(ctx context.Context, req commands.Request, next commands.Handler) commands.Result {
 		time.Sleep(100 * time.Millisecond)
 		if req.Kind != commands.KindComponent {
-			return h.bot.router.Handle(ctx, req)
+			return next(ctx, req)
 		}
-		return commands.Response{Type: commands.Reply, Ephemeral: true, Content: "Here it is.",
-			Files: []commands.File{{Name: "notes.json", ContentType: "application/json", Data: []byte(`{"a":1}`)}}}
+		return commands.Result{Response: commands.Response{Type: commands.Reply, Ephemeral: true, Content: "Here it is.",
+			Files: []commands.File{{Name: "notes.json", ContentType: "application/json", Data: []byte(`{"a":1}`)}}}}
 	})
 	shown := h.reply(h.srv.SlashCommand(alice, guild, "aftercare", dt.StringOption("topic", "massage")))
 	click := h.srv.Click(alice, guild, shown.Message(), "ac1:home")

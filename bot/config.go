@@ -12,8 +12,12 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/afterglow-bot/afterglow/commands"
+	"github.com/afterglow-bot/afterglow/storage"
 )
 
 // DefaultConfigFile is read when -config is not given and the file exists.
@@ -79,11 +83,13 @@ type CheckInsConfig struct {
 
 // DefaultConfig is what applies when nothing is configured.
 func DefaultConfig() Config {
+	lim := commands.DefaultLimits()
 	return Config{
-		Discord:  DiscordConfig{APIBase: "https://discord.com/api/v10", AgeRestricted: true, HTTPTimeoutSeconds: 20, Gateway: true},
-		Storage:  StorageConfig{Path: "afterglow.db", RetentionDays: 30},
-		Log:      LogConfig{Level: "info", Format: "text"},
-		CheckIns: CheckInsConfig{PerPartnerPerDay: 10, InvitationsPerDay: 5, InvitationTTLHours: 7 * 24},
+		Discord: DiscordConfig{APIBase: "https://discord.com/api/v10", AgeRestricted: true, HTTPTimeoutSeconds: 20, Gateway: true},
+		Storage: StorageConfig{Path: "afterglow.db", RetentionDays: storage.DefaultRetentionDays},
+		Log:     LogConfig{Level: "info", Format: "text"},
+		CheckIns: CheckInsConfig{PerPartnerPerDay: lim.CheckInsPerPartnerPerDay, InvitationsPerDay: lim.InvitationsPerDay,
+			InvitationTTLHours: int(lim.InvitationTTL / time.Hour)},
 	}
 }
 

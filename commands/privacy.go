@@ -54,7 +54,7 @@ func (p privacy) retentionDays() int {
 	if p.RetentionDays > 0 {
 		return p.RetentionDays
 	}
-	return 30
+	return storage.DefaultRetentionDays
 }
 
 type countLine struct {

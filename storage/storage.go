@@ -1,4 +1,7 @@
-// Package storage keeps Afterglow's data in one SQLite file: schema migrations and typed queries.
+// Package storage keeps Afterglow's data in one SQLite file: schema migrations, typed
+// queries, the domain rules that ride on the data (check-in statuses, failure reasons,
+// answers, quiet hours, retention; rules.go), the sealing of user-written text, export and
+// deletion of a person's data, and online backups.
 //
 // Times are stored as unix milliseconds: they come back in UTC, to the millisecond, and the
 // zero time means unset. User-written text is sealed with AES-256-GCM before it is stored.
