@@ -22,7 +22,7 @@ func backup(ctx context.Context, configPath string, getenv func(string) (string,
 		return err
 	}
 	if strings.TrimSpace(cfg.Storage.EncryptionKey) == "" {
-		keyFile := cfg.Storage.Path + ".key"
+		keyFile := bot.KeyFile(cfg.Storage.Path)
 		if _, err := os.Stat(keyFile); errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("no storage.encryption_key and no key file %s: nothing to open %s with", keyFile, cfg.Storage.Path)
 		}
@@ -33,7 +33,7 @@ func backup(ctx context.Context, configPath string, getenv func(string) (string,
 	}
 	if err := storage.Backup(ctx, cfg.Storage.Path, dest, key); err != nil {
 		if errors.Is(err, storage.ErrWrongKey) {
-			return fmt.Errorf("database %s cannot be opened with the key from %s: wrong key", cfg.Storage.Path, source)
+			return bot.WrongKey(cfg.Storage.Path, source)
 		}
 		return err
 	}

@@ -170,11 +170,7 @@ func openBot(ctx context.Context, cfg bot.Config, lib *content.Library, log *slo
 	store, err := storage.OpenConfig(ctx, storage.Config{Driver: cfg.Storage.Driver, Path: cfg.Storage.Path, URL: cfg.Storage.URL}, key)
 	if err != nil {
 		if errors.Is(err, storage.ErrWrongKey) {
-			name := cfg.Storage.Path
-			if cfg.Storage.Driver == storage.DriverPostgres {
-				name = storage.RedactURL(cfg.Storage.URL)
-			}
-			return nil, nil, fmt.Errorf("database %s cannot be opened with the key from %s: wrong key", name, source)
+			return nil, nil, bot.WrongKey(cfg.Storage.DatabaseName(), source)
 		}
 		return nil, nil, err // storage names the database and what went wrong
 	}
@@ -372,7 +368,7 @@ func checkToken(token string) error {
 // checkKey finds the encryption key the way `run` does, without ever writing one. ok is
 // false when there is nothing to open the database with.
 func checkKey(cfg bot.Config, r *checkReport) (key []byte, source string, ok bool) {
-	keyFile := cfg.Storage.Path + ".key"
+	keyFile := bot.KeyFile(cfg.Storage.Path)
 	if strings.TrimSpace(cfg.Storage.EncryptionKey) == "" {
 		info, err := os.Stat(keyFile)
 		switch {
@@ -415,7 +411,7 @@ func checkDatabase(ctx context.Context, path string, key []byte, source string, 
 	store, err := storage.Open(ctx, path, key)
 	if err != nil {
 		if errors.Is(err, storage.ErrWrongKey) {
-			err = fmt.Errorf("%s cannot be opened with the key from %s: wrong key", path, source)
+			err = bot.WrongKey(path, source)
 		}
 		r.fail("database", err)
 		return nil
@@ -487,7 +483,7 @@ func try(ctx context.Context, line string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprint(stdout, commands.Render(router.Handle(ctx, req)))
+	fmt.Fprint(stdout, commands.Render(router.Handle(ctx, req).Response))
 	return nil
 }
 

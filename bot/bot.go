@@ -1,5 +1,8 @@
-// Package bot is everything that talks to Discord: the session, command registration,
-// interaction dispatch, check-in delivery and configuration.
+// Package bot is everything that talks to Discord: the gateway session and its REST
+// clients (transport, rate limits, token-free logs), the one door every interaction goes
+// through (Respond: Discord's JSON to the router and back, deferring slow answers),
+// command registration, check-in delivery with its DM pacing, the health and metrics
+// server, the invite link, the encryption key file, and the configuration with its defaults.
 package bot
 
 import (
@@ -25,11 +28,7 @@ type Bot struct {
 	log    *slog.Logger
 	store  *storage.DB
 	router *commands.Router
-	// handler answers interactions; it is the router, except in tests of the dispatcher.
-	handler interface {
-		Handle(ctx context.Context, req commands.Request) commands.Response
-	}
-	clock commands.Clock
+	clock  commands.Clock
 
 	// gateway receives events. callbacks answers interactions and dms sends direct messages:
 	// each has its own discordgo rate limiter, so DM pacing or a global 429 on DMs can never
@@ -38,16 +37,18 @@ type Bot struct {
 	callbacks *discordgo.Session
 	dms       *discordgo.Session
 
-	dmCache    dmChannels
-	pacer      *pacer
-	delivery   *delivery
-	metrics    *metrics
-	appID      atomic.Value // string
-	httpAddr   atomic.Value // string: where /healthz and /metrics listen
-	gatewayUp  atomic.Bool
-	connects   atomic.Int64 // gateway connections so far; more than one means reconnects
-	registered sync.Once
-	inflight   sync.WaitGroup
+	dmCache  dmChannels
+	pacer    *pacer
+	delivery *delivery
+	metrics  *metrics
+	appID    atomic.Value // string
+	httpAddr atomic.Value // string: where /healthz and /metrics listen
+	// interactionsAddr is where the HTTP interactions endpoint listens (string).
+	interactionsAddr atomic.Value
+	gatewayUp        atomic.Bool
+	connects         atomic.Int64 // gateway connections so far; more than one means reconnects
+	registered       sync.Once
+	inflight         sync.WaitGroup
 	// deferAfter is how long a handler may run before the interaction is deferred.
 	deferAfter time.Duration
 	// retryBase is the first retry delay of a failed delivery; tests shorten it.
@@ -82,6 +83,7 @@ func New(o Options) (*Bot, error) {
 	b := &Bot{cfg: o.Config, log: o.Log, store: o.Store, clock: o.Clock, deferAfter: 2 * time.Second, retryBase: time.Second,
 		pacer: newPacer(dmRatePerSec)}
 	b.delivery = newDelivery(b)
+	b.metrics = newMetrics(b.gatewayUp.Load)
 	b.appID.Store(o.Config.Discord.ApplicationID)
 	if o.HTTP == nil {
 		o.HTTP = NewTransport() // one for the three sessions, so that they share connections
@@ -106,6 +108,7 @@ func New(o Options) (*Bot, error) {
 		Clock:     o.Clock,
 		DM:        b,
 		Wake:      b.checkInsScheduled,
+		Answered:  b.metrics.answered,
 		GuildName: b.guildName,
 		Log:       o.Log,
 		Limits: commands.Limits{
@@ -116,12 +119,7 @@ func New(o Options) (*Bot, error) {
 		RetentionDays: o.Config.Storage.RetentionDays,
 		Version:       o.Version,
 	})
-	b.handler = b.router
-	var names []string
-	for _, d := range b.router.Definitions() {
-		names = append(names, d.Name)
-	}
-	b.metrics = newMetrics(names, b.router.Routes(), b.gatewayUp.Load)
+	b.router.Use(b.metrics.middleware)
 	return b, nil
 }
 
@@ -183,9 +181,6 @@ func NewSession(cfg Config, rt http.RoundTripper) (*discordgo.Session, error) {
 	return s, nil
 }
 
-// Router exposes the command router, e.g. for registration.
-func (b *Bot) Router() *commands.Router { return b.router }
-
 // Run connects to the gateway and serves until ctx ends, then shuts down cleanly. With
 // http.listen set it also serves /healthz and /metrics; a busy address is an error here,
 // before connecting.
@@ -212,16 +207,7 @@ func (b *Bot) Run(ctx context.Context) error {
 			}
 			close(ready)
 		})
-		go b.registered.Do(func() {
-			err := b.syncCommands(ctx, false)
-			switch {
-			case err == nil:
-			case ctx.Err() != nil: // stopped mid-way, not a failure: the next start checks again
-				b.log.Info("register commands: stopped by shutdown", "err", err)
-			default:
-				b.log.Error("register commands", "err", err)
-			}
-		})
+		go b.registerCommands(ctx)
 	})
 	b.gateway.AddHandler(func(_ *discordgo.Session, ic *discordgo.InteractionCreate) {
 		b.inflight.Add(1)
@@ -244,9 +230,19 @@ func (b *Bot) Run(ctx context.Context) error {
 			b.log.Info("removed from a server; its settings are deleted", "guild", g.ID)
 		}()
 	})
-	if err := b.gateway.Open(); err != nil {
+	stopInteractions, err := b.startInteractions(ctx)
+	if err != nil {
 		stopHTTP()
-		return fmt.Errorf("connect to the Discord gateway at %s: %w", b.cfg.Discord.APIBase, err)
+		return err
+	}
+	if b.cfg.Discord.Gateway {
+		if err := b.gateway.Open(); err != nil {
+			stopInteractions()
+			stopHTTP()
+			return fmt.Errorf("connect to the Discord gateway at %s: %w", b.cfg.Discord.APIBase, err)
+		}
+	} else {
+		go b.registerWithoutGateway(ctx)
 	}
 	var background sync.WaitGroup
 	background.Add(2)
@@ -255,6 +251,7 @@ func (b *Bot) Run(ctx context.Context) error {
 
 	<-ctx.Done()
 	b.log.Info("shutting down")
+	stopInteractions() // first: nothing new may start with the context ended
 	httpStopped := make(chan struct{})
 	go func() { defer close(httpStopped); stopHTTP() }()
 	closeErr := b.gateway.Close()
@@ -266,6 +263,24 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// registerCommands registers the commands once per run, if they changed.
+func (b *Bot) registerCommands(ctx context.Context) {
+	b.registered.Do(func() {
+		err := b.syncCommands(ctx, false)
+		switch {
+		case err == nil:
+		case ctx.Err() != nil: // stopped mid-way, not a failure: the next start checks again
+			b.log.Info("register commands: stopped by shutdown", "err", err)
+		default:
+			b.log.Error("register commands", "err", err)
+		}
+	})
+}
+
+// connected is the health check's view of the connection: the gateway's, or always true
+// when the bot runs on HTTP interactions alone.
+func (b *Bot) connected() bool { return !b.cfg.Discord.Gateway || b.gatewayUp.Load() }
 
 func (b *Bot) applicationID() string {
 	id, _ := b.appID.Load().(string)

@@ -93,7 +93,11 @@ func TestGuildRegistration(t *testing.T) {
 }
 
 func TestAftercareEveryTopicInServerAndDM(t *testing.T) {
-	h := newHarness(t)
+	eachTransport(t, testAftercareEveryTopicInServerAndDM)
+}
+
+func testAftercareEveryTopicInServerAndDM(t *testing.T, opts ...harnessOption) {
+	h := newHarness(t, opts...)
 	lib := content.MustLoad()
 	for _, topic := range lib.Topics() {
 		for _, where := range []dt.Where{guild, dm} {
@@ -118,8 +122,10 @@ func TestAftercareEveryTopicInServerAndDM(t *testing.T) {
 	}
 }
 
-func TestAftercareNavigationAndShare(t *testing.T) {
-	h := newHarness(t)
+func TestAftercareNavigationAndShare(t *testing.T) { eachTransport(t, testAftercareNavigationAndShare) }
+
+func testAftercareNavigationAndShare(t *testing.T, opts ...harnessOption) {
+	h := newHarness(t, opts...)
 	cb := h.invoke(h.srv.SlashCommand(alice, guild, "aftercare", dt.StringOption("topic", "drop"), dt.BooleanOption("share", true)))
 	if cb.Ephemeral() {
 		t.Fatal("share:true must be public")
@@ -144,16 +150,20 @@ func TestAftercareNavigationAndShare(t *testing.T) {
 	}
 }
 
-func TestAutocompleteOverTheWire(t *testing.T) {
-	h := newHarness(t)
+func TestAutocompleteOverTheWire(t *testing.T) { eachTransport(t, testAutocompleteOverTheWire) }
+
+func testAutocompleteOverTheWire(t *testing.T, opts ...harnessOption) {
+	h := newHarness(t, opts...)
 	cb := h.invoke(h.srv.Autocomplete(alice, guild, "aftercare", dt.Focused(dt.StringOption("topic", "sub dr"))))
 	if cb.Type != dt.CallbackAutocomplete || len(cb.Choices) == 0 || cb.Choices[0].Value != "drop" {
 		t.Fatalf("choices: %+v", cb.Choices)
 	}
 }
 
-func TestUnknownTopicAndStaleButtons(t *testing.T) {
-	h := newHarness(t)
+func TestUnknownTopicAndStaleButtons(t *testing.T) { eachTransport(t, testUnknownTopicAndStaleButtons) }
+
+func testUnknownTopicAndStaleButtons(t *testing.T, opts ...harnessOption) {
+	h := newHarness(t, opts...)
 	cb := h.invoke(h.srv.SlashCommand(alice, guild, "aftercare", dt.StringOption("topic", "zzz")))
 	if !cb.Ephemeral() || !strings.Contains(cb.Content, "don't have that topic") {
 		t.Fatalf("unknown topic: %+v", cb)
@@ -167,35 +177,46 @@ func TestUnknownTopicAndStaleButtons(t *testing.T) {
 	}
 }
 
-// handlerFunc lets a test stand in for the router behind the dispatcher.
-type handlerFunc func(ctx context.Context, req commands.Request) commands.Response
-
-func (f handlerFunc) Handle(ctx context.Context, req commands.Request) commands.Response {
-	return f(ctx, req)
+// standIn puts f in the router's chain in front of the handlers (inside recover, log and
+// metrics), for a test to stand in for them; next runs the real handler. Call it before
+// the bot's first interaction.
+func standIn(b *Bot, f func(ctx context.Context, req commands.Request, next commands.Handler) commands.Result) {
+	b.router.Use(func(next commands.Handler) commands.Handler {
+		return func(ctx context.Context, req commands.Request) commands.Result { return f(ctx, req, next) }
+	})
 }
 
 func TestDispatcherRecoversPanicsAndAnswers(t *testing.T) {
 	h := newHarness(t)
-	h.bot.handler = handlerFunc(func(context.Context, commands.Request) commands.Response { panic("boom") })
+	var panicked atomic.Bool
+	standIn(h.bot, func(ctx context.Context, req commands.Request, next commands.Handler) commands.Result {
+		if !panicked.Swap(true) {
+			panic("boom")
+		}
+		return next(ctx, req)
+	})
 	cb := h.invoke(h.srv.SlashCommand(alice, guild, "aftercare"))
 	if !cb.Ephemeral() || !strings.Contains(cb.Content, "something went wrong") {
 		t.Fatalf("panic answer: %+v", cb)
 	}
 	// The bot is still alive.
-	h.bot.handler = h.bot.router
 	if cb := h.invoke(h.srv.SlashCommand(alice, guild, "aftercare")); len(cb.Embeds) != 1 {
 		t.Fatal("bot died after a panic")
 	}
 }
 
 func TestSlowHandlerIsDeferredThenFilled(t *testing.T) {
-	h := newHarness(t)
+	eachTransport(t, testSlowHandlerIsDeferredThenFilled)
+}
+
+func testSlowHandlerIsDeferredThenFilled(t *testing.T, opts ...harnessOption) {
+	h := newHarness(t, opts...)
 	h.bot.deferAfter = 20 * time.Millisecond
 	var calls atomic.Int32
-	h.bot.handler = handlerFunc(func(ctx context.Context, req commands.Request) commands.Response {
+	standIn(h.bot, func(ctx context.Context, req commands.Request, next commands.Handler) commands.Result {
 		calls.Add(1)
 		time.Sleep(100 * time.Millisecond) // stands for slow work; nothing waits on a schedule
-		return h.bot.router.Handle(ctx, req)
+		return next(ctx, req)
 	})
 	i := h.srv.SlashCommand(alice, guild, "aftercare", dt.StringOption("topic", "chill"))
 	cb := h.reply(i)
@@ -219,16 +240,20 @@ func TestSlowHandlerIsDeferredThenFilled(t *testing.T) {
 // A slow click answered with a private reply gets a follow-up (with its file), and the
 // clicked message stays as it was.
 func TestSlowClickWithAPrivateReplyGetsAFollowUp(t *testing.T) {
-	h := newHarness(t)
+	eachTransport(t, testSlowClickWithAPrivateReplyGetsAFollowUp)
+}
+
+func testSlowClickWithAPrivateReplyGetsAFollowUp(t *testing.T, opts ...harnessOption) {
+	h := newHarness(t, opts...)
 	// Set before the first interaction, as in TestSlowHandlerIsDeferredThenFilled.
 	h.bot.deferAfter = 20 * time.Millisecond
-	h.bot.handler = handlerFunc(func(ctx context.Context, req commands.Request) commands.Response {
+	standIn(h.bot, func(ctx context.Context, req commands.Request, next commands.Handler) commands.Result {
 		time.Sleep(100 * time.Millisecond)
 		if req.Kind != commands.KindComponent {
-			return h.bot.router.Handle(ctx, req)
+			return next(ctx, req)
 		}
-		return commands.Response{Type: commands.Reply, Ephemeral: true, Content: "Here it is.",
-			Files: []commands.File{{Name: "notes.json", ContentType: "application/json", Data: []byte(`{"a":1}`)}}}
+		return commands.Result{Response: commands.Response{Type: commands.Reply, Ephemeral: true, Content: "Here it is.",
+			Files: []commands.File{{Name: "notes.json", ContentType: "application/json", Data: []byte(`{"a":1}`)}}}}
 	})
 	shown := h.reply(h.srv.SlashCommand(alice, guild, "aftercare", dt.StringOption("topic", "massage")))
 	click := h.srv.Click(alice, guild, shown.Message(), "ac1:home")

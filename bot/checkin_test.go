@@ -43,8 +43,10 @@ func customIDWith(m dt.MessageContent, prefix string) string {
 	return ""
 }
 
-func TestCheckInNowAnswerAndRelay(t *testing.T) {
-	h := newHarness(t)
+func TestCheckInNowAnswerAndRelay(t *testing.T) { eachTransport(t, testCheckInNowAnswerAndRelay) }
+
+func testCheckInNowAnswerAndRelay(t *testing.T, opts ...harnessOption) {
+	h := newHarness(t, opts...)
 	h.linkPartners(alice, bob)
 	aliceDMs := len(h.waitDMs(alice, 1)) // "Bob accepted"
 	note := "thinking of you <@everyone> @here"
@@ -146,7 +148,11 @@ func TestLateAndTooLateCheckIns(t *testing.T) {
 }
 
 func TestClosedDMsTellTheSenderAndShowInList(t *testing.T) {
-	h := newHarness(t)
+	eachTransport(t, testClosedDMsTellTheSenderAndShowInList)
+}
+
+func testClosedDMsTellTheSenderAndShowInList(t *testing.T, opts ...harnessOption) {
+	h := newHarness(t, opts...)
 	h.linkPartners(alice, bob)
 	aliceDMs := len(h.waitDMs(alice, 1))
 	h.srv.CloseDMs(bob.ID)
@@ -181,8 +187,10 @@ func TestServerErrorsAndRateLimitsAreRetriedOnce(t *testing.T) {
 	}
 }
 
-func TestRemovedPartnerIsNeverDMed(t *testing.T) {
-	h := newHarness(t)
+func TestRemovedPartnerIsNeverDMed(t *testing.T) { eachTransport(t, testRemovedPartnerIsNeverDMed) }
+
+func testRemovedPartnerIsNeverDMed(t *testing.T, opts ...harnessOption) {
+	h := newHarness(t, opts...)
 	h.linkPartners(alice, bob)
 	h.reply(h.srv.SlashCommand(alice, guild, "checkin", dt.SubCommand("send", dt.UserOption("partner", bob), dt.StringOption("in", "1h"))))
 	h.reply(h.srv.SlashCommand(bob, dm, "partner", dt.SubCommand("remove", dt.UserOption("user", alice))))
@@ -219,8 +227,10 @@ func TestQuietHoursHoldACheckInUntilTheyEnd(t *testing.T) {
 	}
 }
 
-func TestSelfCheckIn(t *testing.T) {
-	h := newHarness(t)
+func TestSelfCheckIn(t *testing.T) { eachTransport(t, testSelfCheckIn) }
+
+func testSelfCheckIn(t *testing.T, opts ...harnessOption) {
+	h := newHarness(t, opts...)
 	cb := h.reply(h.srv.SlashCommand(alice, dm, "checkin", dt.SubCommand("send", dt.UserOption("partner", alice), dt.StringOption("in", "30m"))))
 	if !strings.Contains(cb.Content, "yourself") {
 		t.Fatalf("confirmation: %q", cb.Content)

@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"crypto/ed25519"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,9 +12,11 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/afterglow-bot/afterglow/commands"
 	"github.com/afterglow-bot/afterglow/storage"
 )
 
@@ -26,6 +30,8 @@ type Config struct {
 	Log      LogConfig      `toml:"log"`
 	HTTP     HTTPConfig     `toml:"http"`
 	CheckIns CheckInsConfig `toml:"checkins"`
+	// Interactions is the endpoint Discord POSTs interactions to, instead of or beside the gateway.
+	Interactions InteractionsConfig `toml:"interactions"`
 }
 
 // DiscordConfig says how to reach Discord.
@@ -37,6 +43,11 @@ type DiscordConfig struct {
 	AgeRestricted bool   `toml:"age_restricted"`
 	// HTTPTimeoutSeconds bounds each REST request, so a hung Discord cannot stall delivery.
 	HTTPTimeoutSeconds int `toml:"http_timeout_seconds"`
+	// PublicKey is the application's Ed25519 public key (64 hex characters, Developer
+	// Portal -> General Information): it checks every request to the interactions endpoint.
+	PublicKey string `toml:"public_key"`
+	// Gateway connects to the gateway; false runs on HTTP interactions alone.
+	Gateway bool `toml:"gateway"`
 }
 
 // StorageConfig says where the data lives.
@@ -60,6 +71,12 @@ type HTTPConfig struct {
 	Listen string `toml:"listen"`
 }
 
+// InteractionsConfig is the HTTP interactions endpoint (POST /interactions, and Discord's
+// webhook events at POST /events).
+type InteractionsConfig struct {
+	Listen string `toml:"listen"`
+}
+
 // CheckInsConfig holds the abuse limits of partners and check-ins.
 type CheckInsConfig struct {
 	PerPartnerPerDay   int `toml:"per_partner_per_day"`
@@ -69,11 +86,13 @@ type CheckInsConfig struct {
 
 // DefaultConfig is what applies when nothing is configured.
 func DefaultConfig() Config {
+	lim := commands.DefaultLimits()
 	return Config{
-		Discord:  DiscordConfig{APIBase: "https://discord.com/api/v10", AgeRestricted: true, HTTPTimeoutSeconds: 20},
-		Storage:  StorageConfig{Driver: storage.DriverSQLite, Path: "afterglow.db", RetentionDays: 30},
-		Log:      LogConfig{Level: "info", Format: "text"},
-		CheckIns: CheckInsConfig{PerPartnerPerDay: 10, InvitationsPerDay: 5, InvitationTTLHours: 7 * 24},
+		Discord: DiscordConfig{APIBase: "https://discord.com/api/v10", AgeRestricted: true, HTTPTimeoutSeconds: 20, Gateway: true},
+		Storage: StorageConfig{Driver: storage.DriverSQLite, Path: "afterglow.db", RetentionDays: storage.DefaultRetentionDays},
+		Log:     LogConfig{Level: "info", Format: "text"},
+		CheckIns: CheckInsConfig{PerPartnerPerDay: lim.CheckInsPerPartnerPerDay, InvitationsPerDay: lim.InvitationsPerDay,
+			InvitationTTLHours: int(lim.InvitationTTL / time.Hour)},
 	}
 }
 
@@ -160,6 +179,9 @@ func (c Config) check() error {
 	if c.Discord.HTTPTimeoutSeconds < 1 {
 		return fmt.Errorf("discord.http_timeout_seconds is %d: it must be at least 1", c.Discord.HTTPTimeoutSeconds)
 	}
+	if err := c.checkInteractions(); err != nil {
+		return err
+	}
 	if err := c.Storage.checkDriver(); err != nil {
 		return err
 	}
@@ -181,6 +203,15 @@ func (c Config) check() error {
 	return nil
 }
 
+// DatabaseName is how messages name the database: the SQLite file, or the PostgreSQL URL
+// with its password replaced.
+func (s StorageConfig) DatabaseName() string {
+	if s.Driver == storage.DriverPostgres {
+		return storage.RedactURL(s.URL)
+	}
+	return s.Path
+}
+
 // checkDriver checks storage.driver and storage.url. Errors name the URL only redacted.
 func (s StorageConfig) checkDriver() error {
 	switch s.Driver {
@@ -200,6 +231,33 @@ func (s StorageConfig) checkDriver() error {
 		return fmt.Errorf("storage.driver %q: want sqlite or postgres", s.Driver)
 	}
 	return nil
+}
+
+// checkInteractions checks the keys of HTTP interactions: a listener needs the key to check
+// what reaches it, and a bot without a gateway needs a listener to hear anything at all.
+func (c Config) checkInteractions() error {
+	if c.Discord.PublicKey != "" {
+		if _, err := c.InteractionsKey(); err != nil {
+			return err
+		}
+	}
+	if c.Interactions.Listen != "" && c.Discord.PublicKey == "" {
+		return errors.New("interactions.listen is set but discord.public_key is empty: copy the public key from the Developer Portal " +
+			"(your application -> General Information -> Public Key)")
+	}
+	if !c.Discord.Gateway && c.Interactions.Listen == "" {
+		return errors.New("discord.gateway is false but interactions.listen is empty: without either, no interaction would reach the bot")
+	}
+	return nil
+}
+
+// InteractionsKey decodes discord.public_key.
+func (c Config) InteractionsKey() (ed25519.PublicKey, error) {
+	k, err := hex.DecodeString(c.Discord.PublicKey)
+	if err != nil || len(k) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("discord.public_key is not %d hex characters (the Developer Portal's Public Key, under General Information)", 2*ed25519.PublicKeySize)
+	}
+	return ed25519.PublicKey(k), nil
 }
 
 // LogLevel parses log.level.

@@ -165,8 +165,8 @@ func toCallback(r commands.Response) (callbackJSON, []*discordgo.File) {
 // respond posts an interaction callback straight over HTTP. Callbacks carry their own
 // token and are outside Discord's rate limits, so they skip discordgo's rate limiter, whose
 // buckets are keyed by URL and would keep one entry for every interaction ever answered.
-func (b *Bot) respond(i *discordgo.Interaction, cb callbackJSON, files []*discordgo.File) error {
-	_, err := b.interactionRequest(http.MethodPost, discordgo.EndpointInteractionResponse(i.ID, i.Token), cb, files)
+func (b *Bot) respond(i *discordgo.Interaction, body []byte, files []*discordgo.File) error {
+	_, err := b.interactionRequest(http.MethodPost, discordgo.EndpointInteractionResponse(i.ID, i.Token), json.RawMessage(body), files)
 	if err != nil {
 		return fmt.Errorf("interaction callback: %w", err)
 	}
@@ -175,11 +175,13 @@ func (b *Bot) respond(i *discordgo.Interaction, cb callbackJSON, files []*discor
 
 // interactionRequest sends a request authorised by an interaction's token (its callback,
 // the edit of its reply, a follow-up) over plain HTTP, for the reason respond gives, and
-// returns the response body.
+// returns the response body. body is encoded as JSON, unless it already is (json.RawMessage).
 func (b *Bot) interactionRequest(method, url string, body any, files []*discordgo.File) ([]byte, error) {
 	contentType, payload := "application/json", []byte(nil)
 	var err error
-	if len(files) > 0 {
+	if raw, ok := body.(json.RawMessage); ok && len(files) == 0 {
+		payload = raw
+	} else if len(files) > 0 {
 		contentType, payload, err = discordgo.MultipartBodyWithJSON(body, files)
 	} else {
 		payload, err = json.Marshal(body)

@@ -177,11 +177,11 @@ func (d *delivery) deliver(ctx context.Context, c storage.CheckIn, slot time.Tim
 		return
 	} else if !ok {
 		// The link ended after scheduling; the ending is silent, so is this.
-		d.end(ctx, c, storage.StatusDropped, "link-ended", false, log)
+		d.end(ctx, c, storage.StatusDropped, storage.FailLinkEnded, false, log)
 		return
 	}
 	if now.Sub(c.DueAt) > dropAfter {
-		d.end(ctx, c, storage.StatusDropped, "too-late", true, log)
+		d.end(ctx, c, storage.StatusDropped, storage.FailTooLate, true, log)
 		return
 	}
 	us, err := store.UserSettings(ctx, c.RecipientID)
@@ -190,7 +190,7 @@ func (d *delivery) deliver(ctx context.Context, c storage.CheckIn, slot time.Tim
 		d.retry(ctx, c, log)
 		return
 	}
-	if until, quiet := commands.QuietUntil(us, now); quiet {
+	if until, quiet := us.QuietUntil(now); quiet {
 		d.reschedule(ctx, c, until, c.Attempts, "wait for quiet hours", log)
 		return
 	}
@@ -231,9 +231,9 @@ func (d *delivery) deliver(ctx context.Context, c storage.CheckIn, slot time.Tim
 		d.b.metrics.sent(d.b.clock().Sub(planned))
 	case errors.Is(err, errNotDeliverable):
 		// Found just before posting, after the waits: as at the start, silent.
-		d.end(ctx, c, storage.StatusDropped, "link-ended", false, log)
+		d.end(ctx, c, storage.StatusDropped, storage.FailLinkEnded, false, log)
 	case restCode(err) == codeCannotDM:
-		d.end(ctx, c, storage.StatusUndeliverable, "dms-closed", true, log)
+		d.end(ctx, c, storage.StatusUndeliverable, storage.FailDMsClosed, true, log)
 	case restStatus(err) == http.StatusTooManyRequests:
 		after := retryAfter(err)
 		d.b.metrics.rateLimited()
@@ -244,7 +244,7 @@ func (d *delivery) deliver(ctx context.Context, c storage.CheckIn, slot time.Tim
 		d.retry(ctx, c, log)
 	default:
 		log.Error("Discord refused the check-in", "err", err)
-		d.end(ctx, c, storage.StatusFailed, "rejected", true, log)
+		d.end(ctx, c, storage.StatusFailed, storage.FailRejected, true, log)
 	}
 }
 
@@ -284,7 +284,7 @@ func (d *delivery) record(ctx context.Context, log *slog.Logger, what string, wr
 func (d *delivery) retry(ctx context.Context, c storage.CheckIn, log *slog.Logger) {
 	attempts := c.Attempts + 1
 	if retryElapsed(time.Second, attempts) >= retryBudget {
-		d.end(ctx, c, storage.StatusFailed, "gave-up", true, log)
+		d.end(ctx, c, storage.StatusFailed, storage.FailGaveUp, true, log)
 		return
 	}
 	base := d.b.retryBase
@@ -326,7 +326,7 @@ func retryElapsed(base time.Duration, attempts int) time.Duration {
 }
 
 // end records a final outcome and, where the sender should know, tells them privately.
-func (d *delivery) end(ctx context.Context, c storage.CheckIn, status storage.CheckInStatus, reason string, tell bool, log *slog.Logger) {
+func (d *delivery) end(ctx context.Context, c storage.CheckIn, status storage.CheckInStatus, reason storage.FailReason, tell bool, log *slog.Logger) {
 	if err := d.b.store.MarkFailed(ctx, c.ID, status, reason, d.b.clock()); errors.Is(err, storage.ErrNotFound) {
 		log.Info(endedElsewhere) // cancelled or deleted: nothing to tell
 		return
@@ -441,7 +441,7 @@ func (d *delivery) tellUntold(ctx context.Context) {
 		return
 	}
 	for _, c := range untold {
-		if c.FailReason == "link-ended" {
+		if c.FailReason == storage.FailLinkEnded {
 			continue
 		}
 		if err := d.b.SendDM(ctx, c.SenderID, d.b.router.SenderNotice(c)); err == nil || errors.Is(err, commands.ErrDMClosed) {

@@ -2,10 +2,9 @@ package bot
 
 import (
 	"context"
-	"fmt"
+	"encoding/json"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -14,59 +13,56 @@ import (
 	"github.com/afterglow-bot/afterglow/commands"
 )
 
-// dispatch answers one interaction. discordgo runs handlers without recover, so a panic
-// here would kill the bot: recover, log, and still answer the user.
-func (b *Bot) dispatch(ctx context.Context, i *discordgo.Interaction) {
+// replyFunc sends an interaction's response: the callback body (JSON of type 1, 4, 5, 6, 7,
+// 8 or 9) and its files. Over the gateway it is a POST to the callback endpoint; over
+// HTTP interactions, the reply to Discord's request.
+type replyFunc func(ctx context.Context, body []byte, files []*discordgo.File) error
+
+// Respond answers one decoded interaction, whatever door it came through: it converts it,
+// runs the router's chain and calls reply exactly once, with the answer, or with a
+// deferred acknowledgement when the handler runs past deferAfter; the answer then fills
+// the placeholder through the interaction's webhook.
+func (b *Bot) Respond(ctx context.Context, i *discordgo.Interaction, reply func(ctx context.Context, body []byte, files []*discordgo.File) error) {
 	if i == nil {
 		return // an INTERACTION_CREATE event whose payload is null: nothing to answer
 	}
 	log := b.log.With("interaction", i.ID)
-	start := time.Now()
-	answered, handled := false, false
-	defer func() {
-		if p := recover(); p != nil {
-			log.Error("dispatch panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			if !handled && i.Type != discordgo.InteractionPing {
-				// The handler never ran, so nothing has counted this interaction yet.
-				b.metrics.interaction(toRequestSafe(i), outcomePanic, time.Since(start))
-			}
-			if !answered && i.Type != discordgo.InteractionApplicationCommandAutocomplete {
-				cb, _ := toCallback(errorAnswer(toRequestSafe(i)))
-				_ = b.respond(i, cb, nil)
-			}
-		}
-	}()
 	if i.Type == discordgo.InteractionPing {
-		answered = true
-		if err := b.respond(i, callbackJSON{Type: discordgo.InteractionResponsePong}, nil); err != nil {
+		if err := reply(ctx, pongBody, nil); err != nil {
 			log.Warn("answer ping", "err", err)
 		}
 		return
 	}
+	start := time.Now()
 	req := toRequest(i)
-	handled = true
 	// The handler runs right here, which spares a hand-over between goroutines on every
 	// interaction; a timer acknowledges a slow one meanwhile.
-	d := b.startDeferral(i, req, log)
-	defer d.stop() // only matters on a panic: the timer must not fire after we are gone
-	began := time.Now()
-	resp, outcome := b.handle(ctx, req, log)
-	// Counted before the answer goes out, so whoever sees the answer sees the count.
-	b.metrics.interaction(req, outcome, time.Since(began))
-	if outcome == outcomeOK && isAnswer(req, resp) {
-		b.metrics.answered()
-	}
-	answered = true
+	d := b.startDeferral(ctx, req, reply, log)
+	res := b.router.Handle(ctx, req)
 	if acked, ok := d.stop(); acked {
 		if ok {
-			b.fill(i, d.ack.Type, resp, log)
+			b.fill(i, d.ack.Type, res.Response, log)
 		}
 		return
 	}
-	cb, files := toCallback(resp)
-	if err := b.respond(i, cb, files); err != nil {
+	cb, files := toCallback(res.Response)
+	body, err := json.Marshal(cb)
+	if err == nil {
+		err = reply(ctx, body, files)
+	}
+	if err != nil {
 		log.Warn("send interaction callback", "err", err, "after", time.Since(start))
 	}
+}
+
+// pongBody answers Discord's ping.
+var pongBody = []byte(`{"type":1}`)
+
+// dispatch is the gateway's door: Respond, posting the callback to Discord.
+func (b *Bot) dispatch(ctx context.Context, i *discordgo.Interaction) {
+	b.Respond(ctx, i, func(_ context.Context, body []byte, files []*discordgo.File) error {
+		return b.respond(i, body, files)
+	})
 }
 
 // deferral acknowledges an interaction whose handler is still running after deferAfter,
@@ -86,7 +82,7 @@ const (
 	deferralAcked
 )
 
-func (b *Bot) startDeferral(i *discordgo.Interaction, req commands.Request, log *slog.Logger) *deferral {
+func (b *Bot) startDeferral(ctx context.Context, req commands.Request, reply replyFunc, log *slog.Logger) *deferral {
 	d := &deferral{done: make(chan struct{})}
 	if req.Kind == commands.KindAutocomplete {
 		return d // autocomplete cannot be deferred; a late answer is dropped by Discord
@@ -105,7 +101,11 @@ func (b *Bot) startDeferral(i *discordgo.Interaction, req commands.Request, log 
 		d.state = deferralAcked
 		d.mu.Unlock()
 		defer close(d.done)
-		if err := b.respond(i, d.ack, nil); err != nil {
+		body, err := json.Marshal(d.ack)
+		if err == nil {
+			err = reply(ctx, body, nil)
+		}
+		if err != nil {
 			log.Warn("defer interaction", "err", err)
 			return
 		}
@@ -155,47 +155,4 @@ func (b *Bot) fill(i *discordgo.Interaction, ack discordgo.InteractionResponseTy
 	if _, err := b.interactionRequest(http.MethodPatch, discordgo.EndpointInteractionResponseActions(i.AppID, i.Token), msg, toFiles(resp.Files)); err != nil {
 		log.Warn("fill deferred interaction", "err", err)
 	}
-}
-
-// handle runs the handler. The router recovers its handlers' panics (those answer with
-// the error message and count as errors); this guards everything else on the way.
-func (b *Bot) handle(ctx context.Context, req commands.Request, log *slog.Logger) (resp commands.Response, outcome string) {
-	defer func() {
-		if p := recover(); p != nil {
-			log.Error("handler panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			resp, outcome = errorAnswer(req), outcomePanic
-		}
-	}()
-	resp = b.handler.Handle(ctx, req)
-	if resp.Type == commands.Reply && resp.Content == commands.MsgSomethingWrong {
-		return resp, outcomeError
-	}
-	return resp, outcomeOK
-}
-
-// answerRoute is the custom_id route of a check-in's answer buttons.
-const answerRoute = "ci1:answer"
-
-// isAnswer tells a recorded check-in answer: its button updates the check-in message,
-// while a refusal (too late, someone else's) is a private reply.
-func isAnswer(req commands.Request, resp commands.Response) bool {
-	if req.Kind != commands.KindComponent || resp.Type != commands.Update {
-		return false
-	}
-	id, err := commands.ParseCustomID(req.CustomID)
-	return err == nil && id.Route == answerRoute
-}
-
-// errorAnswer is the kind private error for a request that could not be handled.
-func errorAnswer(req commands.Request) commands.Response {
-	if req.Kind == commands.KindAutocomplete {
-		return commands.Response{Type: commands.Choices}
-	}
-	return commands.Response{Type: commands.Reply, Ephemeral: true, Content: commands.MsgSomethingWrong}
-}
-
-// toRequestSafe converts for the panic path, where the conversion itself may be what failed.
-func toRequestSafe(i *discordgo.Interaction) (req commands.Request) {
-	defer func() { _ = recover() }()
-	return toRequest(i)
 }

@@ -26,7 +26,7 @@ func BenchmarkCallbackEncoding(b *testing.B) {
 	h := newHarness(b)
 	req := commands.Request{Kind: commands.KindCommand, InteractionID: "1", GuildID: dt.DefaultGuildID, ChannelID: dt.DefaultChannelID,
 		Caller: commands.User{ID: alice.ID, Name: alice.Username}, Command: "aftercare", Options: map[string]string{"topic": "drop"}}
-	resp := h.bot.Router().Handle(context.Background(), req)
+	resp := h.bot.Router().Handle(context.Background(), req).Response
 	if len(resp.Embeds) != 1 {
 		b.Fatalf("no topic: %+v", resp)
 	}

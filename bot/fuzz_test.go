@@ -284,7 +284,7 @@ func checkConversion(t *testing.T, i *discordgo.Interaction) {
 			t.Errorf("caller %q, want the user %q", req.Caller.ID, i.User.ID)
 		}
 	}
-	cb, _ := toCallback(errorAnswer(req))
+	cb, _ := toCallback(errorReplyTo(t, req))
 	body, err := json.Marshal(cb)
 	if err != nil {
 		t.Fatalf("marshal an error reply: %v", err)
@@ -292,6 +292,27 @@ func checkConversion(t *testing.T, i *discordgo.Interaction) {
 	for _, p := range discordtest.CheckCallback(body) {
 		t.Errorf("error reply breaks Discord's rules: %s\n%s", p, body)
 	}
+}
+
+// errorReplyTo is the router's answer to req when its handler fails.
+func errorReplyTo(t testing.TB, req commands.Request) commands.Response {
+	t.Helper()
+	failing.once.Do(func() {
+		failing.router = commands.NewRouter(commands.Deps{Content: content.MustLoad()})
+		failing.router.Use(func(commands.Handler) commands.Handler {
+			return func(context.Context, commands.Request) commands.Result { panic("fails") }
+		})
+	})
+	res := failing.router.Handle(context.Background(), req)
+	if res.Outcome != commands.Panicked {
+		t.Fatalf("the failing router answered %v", res.Outcome)
+	}
+	return res.Response
+}
+
+var failing struct {
+	once   sync.Once
+	router *commands.Router
 }
 
 // interactionSeeds are payloads shaped like Discord's, each reaching a different path.

@@ -39,6 +39,7 @@ type harnessSetup struct {
 	latencies map[string]time.Duration // stand-in routes answered late from the start
 	log       io.Writer                // a copy of the bot's log, warnings and up
 	level     slog.Level               // the bot's log level; warnings unless withDebugLog
+	httpMode  bool                     // interactions over HTTP, no gateway (withHTTPInteractions)
 }
 
 type harnessOption func(*harnessSetup)
@@ -72,6 +73,10 @@ func withLog(w io.Writer) harnessOption {
 // withDebugLog logs everything down to debug level, for tests of what the log may hold.
 func withDebugLog(s *harnessSetup) { s.level = slog.LevelDebug }
 
+// withHTTPInteractions has the stand-in POST every interaction, signed, to the bot's
+// interactions endpoint on an ephemeral loopback port, and runs the bot without a gateway.
+func withHTTPInteractions(s *harnessSetup) { s.httpMode = true }
+
 // withRealClock runs the bot on the real clock, for retries whose (shortened) backoff must
 // pass by itself.
 func withRealClock(s *harnessSetup) { s.realClock = true }
@@ -83,11 +88,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		o(&setup)
 	}
 	cfg := setup.cfg
-	srv := discordtest.New(t, setup.srv)
-	for route, d := range setup.latencies {
-		srv.SetLatency(route, d)
-	}
-	h := &harness{t: t, srv: srv, clock: discordtest.NewClock(time.Now().UTC().Truncate(time.Second)), dbPath: filepath.Join(t.TempDir(), "bot.db")}
+	h := &harness{t: t, clock: discordtest.NewClock(time.Now().UTC().Truncate(time.Second)), dbPath: filepath.Join(t.TempDir(), "bot.db")}
 	h.now = h.clock.Now
 	h.log, h.level = testWriter{t}, setup.level
 	if setup.log != nil {
@@ -95,6 +96,18 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	}
 	if setup.realClock {
 		h.now = time.Now
+	}
+	if setup.httpMode {
+		// Discord's clock and the bot's agree, or every signature would look stale.
+		setup.srv.Now = h.now
+	}
+	srv := discordtest.New(t, setup.srv)
+	h.srv = srv
+	for route, d := range setup.latencies {
+		srv.SetLatency(route, d)
+	}
+	if setup.httpMode {
+		cfg.Interactions.Listen, cfg.Discord.PublicKey, cfg.Discord.Gateway = "127.0.0.1:0", srv.PublicKey(), false
 	}
 	cfg.Discord.Token = testToken
 	cfg.Discord.APIBase = srv.APIBase()
@@ -136,11 +149,42 @@ func (h *harness) start(cfg Config) {
 		})
 	}
 	h.t.Cleanup(h.stop)
-	if err := h.srv.WaitReady(ctx); err != nil {
+	if !cfg.Discord.Gateway {
+		h.srv.UseHTTPInteractions("http://" + h.waitInteractionsAddr() + interactionsPath)
+	} else if err := h.srv.WaitReady(ctx); err != nil {
 		h.t.Fatal(err)
 	}
 	if _, err := h.srv.WaitCommands(ctx, cfg.Discord.GuildID); err != nil {
 		h.t.Fatal(err)
+	}
+}
+
+// waitInteractionsAddr waits until the bot's interactions endpoint listens.
+func (h *harness) waitInteractionsAddr() string {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for h.bot.InteractionsAddr() == "" {
+		if time.Now().After(deadline) {
+			h.t.Fatal("the interactions endpoint did not start")
+		}
+		time.Sleep(time.Millisecond) // polls the bot's start-up; no schedule depends on it
+	}
+	return h.bot.InteractionsAddr()
+}
+
+// transports runs a flow over the gateway and over HTTP interactions.
+var transports = []struct {
+	name string
+	opts []harnessOption
+}{
+	{"gateway", nil},
+	{"http", []harnessOption{withHTTPInteractions}},
+}
+
+// eachTransport runs flow once per transport, as a subtest with the transport's options.
+func eachTransport(t *testing.T, flow func(t *testing.T, opts ...harnessOption)) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) { flow(t, tr.opts...) })
 	}
 }
 

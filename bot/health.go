@@ -48,13 +48,6 @@ func (b *Bot) trackGateway() {
 	}
 }
 
-// HTTPAddr is the address the health and metrics server listens on while Run serves it;
-// empty when http.listen is off or the server is not up.
-func (b *Bot) HTTPAddr() string {
-	addr, _ := b.httpAddr.Load().(string)
-	return addr
-}
-
 // startHTTP listens on http.listen and serves /healthz and /metrics until the returned
 // stop is called; stop is bounded by httpShutdownTimeout. With http.listen empty it does nothing.
 func (b *Bot) startHTTP() (stop func(), err error) {
@@ -104,7 +97,7 @@ func (b *Bot) startHTTP() (stop func(), err error) {
 // httpHandler routes the operations endpoints.
 func (b *Bot) httpHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /healthz", healthHandler(b.gatewayUp.Load, b.store.Ping, b.clock))
+	mux.Handle("GET /healthz", healthHandler(b.connected, b.store.Ping, b.clock))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(b.metrics.registry, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(b.log.Handler(), slog.LevelWarn),
 	}))

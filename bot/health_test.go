@@ -193,11 +193,12 @@ func TestHealthAndMetricsOverHTTP(t *testing.T) {
 
 func TestMetricsCountErrorsAndPanicsAndCollapseUnknownNames(t *testing.T) {
 	h := newHarness(t, withHTTP)
-	h.bot.handler = handlerFunc(func(_ context.Context, req commands.Request) commands.Response {
+	standIn(h.bot, func(_ context.Context, req commands.Request, _ commands.Handler) commands.Result {
 		if req.Command == "plan" {
 			panic("boom")
 		}
-		return errorAnswer(req)
+		return commands.Result{Response: commands.Response{Type: commands.Reply, Ephemeral: true, Content: commands.MsgSomethingWrong},
+			Outcome: commands.Failed}
 	})
 	h.reply(h.srv.SlashCommand(alice, guild, "plan", dt.SubCommand("show")))
 	h.reply(h.srv.SlashCommand(alice, guild, "aftercare"))
@@ -211,7 +212,6 @@ func TestMetricsCountErrorsAndPanicsAndCollapseUnknownNames(t *testing.T) {
 		}
 	}
 
-	m := h.bot.metrics
 	for _, tc := range []struct {
 		req  commands.Request
 		want string
@@ -224,18 +224,18 @@ func TestMetricsCountErrorsAndPanicsAndCollapseUnknownNames(t *testing.T) {
 		{commands.Request{Kind: commands.KindCommand, Command: "made-up"}, "unknown"},
 		{commands.Request{Kind: commands.KindAutocomplete, Command: "aftercare"}, "aftercare"},
 	} {
-		if got := m.nameLabel(tc.req); got != tc.want {
+		if got := nameLabel(routed(t, tc.req)); got != tc.want {
 			t.Errorf("label of %+v = %q, want %q", tc.req, got, tc.want)
 		}
 	}
 	// Made-up routes of the right shape never become labels, so they cannot grow the metrics.
 	for n := range 128 {
 		id := "zz1:" + strings.Repeat("a", n%16+1) + string(rune('a'+n/16))
-		if got := m.nameLabel(commands.Request{Kind: commands.KindComponent, CustomID: id}); got != "unknown" {
+		if got := nameLabel(routed(t, commands.Request{Kind: commands.KindComponent, CustomID: id})); got != "unknown" {
 			t.Fatalf("made-up route %q became label %q", id, got)
 		}
 	}
-	if got := m.nameLabel(commands.Request{Kind: commands.KindComponent, CustomID: "zzz1:late"}); got != "unknown" {
+	if got := nameLabel(routed(t, commands.Request{Kind: commands.KindComponent, CustomID: "zzz1:late"})); got != "unknown" {
 		t.Errorf("route labels are unbounded: %q", got)
 	}
 }

@@ -14,6 +14,16 @@ import (
 // keyBytes is the AES-256 key size.
 const keyBytes = 32
 
+// KeyFile is where the key of the database at dbPath is kept when the config sets none:
+// beside it, as "<db>.key".
+func KeyFile(dbPath string) string { return dbPath + ".key" }
+
+// WrongKey is the error for a database the key from source cannot open
+// (storage.ErrWrongKey), worded the same wherever it is met.
+func WrongKey(dbPath, source string) error {
+	return fmt.Errorf("database %s cannot be opened with the key from %s: wrong key", dbPath, source)
+}
+
 // LoadKey returns the storage encryption key and where it came from: storage.encryption_key
 // (or its environment variable) when set, else the key file beside the database, which is
 // created with a fresh random key on first start. The source is named in errors and logs;
@@ -26,7 +36,7 @@ func LoadKey(cfg Config) (key []byte, source string, created bool, err error) {
 		}
 		return key, "storage.encryption_key", false, nil
 	}
-	path := cfg.Storage.Path + ".key"
+	path := KeyFile(cfg.Storage.Path)
 	raw, err := os.ReadFile(path)
 	switch {
 	case err == nil:

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -8,13 +9,6 @@ import (
 
 	"github.com/afterglow-bot/afterglow/commands"
 	"github.com/afterglow-bot/afterglow/storage"
-)
-
-// Interaction outcomes, as the outcome label spells them.
-const (
-	outcomeOK    = "ok"
-	outcomeError = "error"
-	outcomePanic = "panic"
 )
 
 // unknownLabel stands for any command or route the bot does not know, so a label never
@@ -34,14 +28,10 @@ type metrics struct {
 	rateLimits     prometheus.Counter
 	reconnects     prometheus.Counter
 	databaseErrors prometheus.Counter
-	commandNames   map[string]bool
-	routes         map[string]bool
 }
 
-// newMetrics registers every metric; commandNames and routes are the names a command
-// label may take: the router's, so a client can never make one up. connected reports the
-// gateway state at each scrape.
-func newMetrics(commandNames, routes []string, connected func() bool) *metrics {
+// newMetrics registers every metric; connected reports the gateway state at each scrape.
+func newMetrics(connected func() bool) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		interactions: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -78,8 +68,6 @@ func newMetrics(commandNames, routes []string, connected func() bool) *metrics {
 			Name: "afterglow_database_errors_total",
 			Help: "Database operations of the bot itself that failed.",
 		}),
-		commandNames: setOf(commandNames),
-		routes:       setOf(routes),
 	}
 	gatewayUp := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "afterglow_gateway_connected",
@@ -94,41 +82,56 @@ func newMetrics(commandNames, routes []string, connected func() bool) *metrics {
 		m.rateLimits, m.reconnects, m.databaseErrors, gatewayUp,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Outcomes that have not happened yet still show, as 0, so dashboards and alerts see them.
-	for _, o := range []string{"sent", "answered", "failed", "undeliverable", "dropped"} {
-		m.checkins.WithLabelValues(o)
+	for _, s := range []storage.CheckInStatus{storage.StatusSent, storage.StatusAnswered, storage.StatusFailed, storage.StatusUndeliverable, storage.StatusDropped} {
+		m.checkins.WithLabelValues(string(s))
 	}
 	return m
 }
 
+// middleware counts every interaction the router answers, by route, kind and outcome, and
+// times its handler. It runs inside the router's recover, so a panic is counted as one;
+// it counts before the answer goes out, so whoever sees the answer sees the count.
+func (m *metrics) middleware(next commands.Handler) commands.Handler {
+	return func(ctx context.Context, req commands.Request) commands.Result {
+		start := time.Now()
+		returned := false
+		defer func() {
+			if !returned { // panicking: the recover further out answers
+				m.interaction(req, commands.Panicked, time.Since(start))
+			}
+		}()
+		res := next(ctx, req)
+		returned = true
+		m.interaction(req, res.Outcome, time.Since(start))
+		return res
+	}
+}
+
 // interaction records one answered interaction and how long its handler took.
-func (m *metrics) interaction(req commands.Request, outcome string, took time.Duration) {
+func (m *metrics) interaction(req commands.Request, o commands.Outcome, took time.Duration) {
 	kind := kindLabel(req.Kind)
-	m.interactions.WithLabelValues(m.nameLabel(req), kind, outcome).Inc()
+	m.interactions.WithLabelValues(nameLabel(req), kind, outcomeLabel(o)).Inc()
 	m.handlerLatency.WithLabelValues(kind).Observe(took.Seconds())
 }
 
-// nameLabel is the command name or component route of req, or "unknown".
-func (m *metrics) nameLabel(req commands.Request) string {
-	switch req.Kind {
-	case commands.KindCommand, commands.KindAutocomplete:
-		if m.commandNames[req.Command] {
-			return req.Command
-		}
-	case commands.KindComponent, commands.KindModal:
-		id, err := commands.ParseCustomID(req.CustomID)
-		if err == nil && m.routes[id.Route] {
-			return id.Route
-		}
+// nameLabel is the command name or component route the router matched for req, or
+// "unknown": only the router's own routes become labels, never one a client made up.
+func nameLabel(req commands.Request) string {
+	if name := req.RouteName(); name != "" {
+		return name
 	}
 	return unknownLabel
 }
 
-func setOf(names []string) map[string]bool {
-	set := make(map[string]bool, len(names))
-	for _, n := range names {
-		set[n] = true
+// outcomeLabel spells an outcome as the outcome label always has: ok, error or panic.
+func outcomeLabel(o commands.Outcome) string {
+	switch o {
+	case commands.Failed, commands.Refused:
+		return "error"
+	case commands.Panicked:
+		return "panic"
 	}
-	return set
+	return "ok" // answered, or no such route: the person got a kind answer
 }
 
 func kindLabel(k commands.Kind) string {
@@ -146,11 +149,11 @@ func kindLabel(k commands.Kind) string {
 }
 
 func (m *metrics) scheduled() { m.schedulings.Inc() }
-func (m *metrics) answered()  { m.checkins.WithLabelValues("answered").Inc() }
+func (m *metrics) answered()  { m.checkins.WithLabelValues(string(storage.StatusAnswered)).Inc() }
 
 // sent counts a delivered check-in and how late it went out.
 func (m *metrics) sent(late time.Duration) {
-	m.checkins.WithLabelValues("sent").Inc()
+	m.checkins.WithLabelValues(string(storage.StatusSent)).Inc()
 	m.lateness.Observe(max(late, 0).Seconds())
 }
 
@@ -158,14 +161,10 @@ func (m *metrics) rateLimited()    { m.rateLimits.Inc() }
 func (m *metrics) reconnected()    { m.reconnects.Inc() }
 func (m *metrics) databaseFailed() { m.databaseErrors.Inc() }
 
-// notDelivered counts a check-in that ended without being sent.
+// notDelivered counts a check-in that ended without being sent, labelled by its status.
 func (m *metrics) notDelivered(s storage.CheckInStatus) {
 	switch s {
-	case storage.StatusUndeliverable:
-		m.checkins.WithLabelValues("undeliverable").Inc()
-	case storage.StatusFailed:
-		m.checkins.WithLabelValues("failed").Inc()
-	case storage.StatusDropped:
-		m.checkins.WithLabelValues("dropped").Inc()
+	case storage.StatusUndeliverable, storage.StatusFailed, storage.StatusDropped:
+		m.checkins.WithLabelValues(string(s)).Inc()
 	}
 }

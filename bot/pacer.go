@@ -49,12 +49,3 @@ func waitUntil(ctx context.Context, t time.Time) error {
 		return ctx.Err()
 	}
 }
-
-// Pause holds every later slot until the given time (after a global 429).
-func (p *pacer) Pause(until time.Time) {
-	p.mu.Lock()
-	if until.After(p.next) {
-		p.next = until
-	}
-	p.mu.Unlock()
-}

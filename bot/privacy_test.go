@@ -321,7 +321,11 @@ func TestPlanEditShareShowAndReminders(t *testing.T) {
 
 func TestExportHoldsExactlyTheUsersData(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	eachTransport(t, testExportHoldsExactlyTheUsersData)
+}
+
+func testExportHoldsExactlyTheUsersData(t *testing.T, opts ...harnessOption) {
+	h := newHarness(t, opts...)
 	h.linkPartners(alice, bob)
 	h.linkPartners(carol, dave)
 	h.exchange(alice, bob, "alice to bob", "talk", "bob back to alice")

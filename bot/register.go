@@ -122,16 +122,24 @@ func (b *Bot) syncCommands(ctx context.Context, force bool) error {
 // configured application id it asks Discord which application the token belongs to.
 func (b *Bot) Register(ctx context.Context) error {
 	if b.applicationID() == "" {
-		body, err := b.callbacks.RequestWithBucketID("GET", discordgo.EndpointApplication("@me"), nil,
-			discordgo.EndpointApplication(""), discordgo.WithContext(ctx))
-		if err != nil {
-			return fmt.Errorf("look up the application: %w", err)
+		if err := b.lookUpApplicationID(ctx); err != nil {
+			return err
 		}
-		var app discordgo.Application
-		if err := json.Unmarshal(body, &app); err != nil || app.ID == "" {
-			return fmt.Errorf("look up the application: unexpected answer")
-		}
-		b.appID.Store(app.ID)
 	}
 	return b.syncCommands(ctx, true)
+}
+
+// lookUpApplicationID asks Discord which application the token belongs to.
+func (b *Bot) lookUpApplicationID(ctx context.Context) error {
+	body, err := b.callbacks.RequestWithBucketID("GET", discordgo.EndpointApplication("@me"), nil,
+		discordgo.EndpointApplication(""), discordgo.WithContext(ctx))
+	if err != nil {
+		return fmt.Errorf("look up the application: %w", err)
+	}
+	var app discordgo.Application
+	if err := json.Unmarshal(body, &app); err != nil || app.ID == "" {
+		return fmt.Errorf("look up the application: unexpected answer")
+	}
+	b.appID.Store(app.ID)
+	return nil
 }

@@ -61,15 +61,15 @@ func TestTransportFailuresKeepTokensOutOfTheLog(t *testing.T) {
 	h := newHarness(t, withDebugLog, withLog(&log))
 	// Set before the first interaction, as in TestSlowHandlerIsDeferredThenFilled.
 	h.bot.deferAfter = 50 * time.Millisecond
-	h.bot.handler = handlerFunc(func(ctx context.Context, req commands.Request) commands.Response {
+	standIn(h.bot, func(ctx context.Context, req commands.Request, next commands.Handler) commands.Result {
 		if req.Kind == commands.KindComponent || req.Command == "plan" {
 			// Slow on purpose: answer only once the deferral has reached Discord.
 			if _, err := h.srv.WaitCallback(ctx, req.InteractionID); err != nil {
 				t.Errorf("no deferral: %v", err)
 			}
-			return commands.Response{Type: commands.Reply, Ephemeral: true, Content: "Here it is."}
+			return commands.Result{Response: commands.Response{Type: commands.Reply, Ephemeral: true, Content: "Here it is."}}
 		}
-		return h.bot.router.Handle(ctx, req)
+		return next(ctx, req)
 	})
 	shown := h.reply(h.srv.SlashCommand(alice, guild, "aftercare", dt.StringOption("topic", "massage")))
 	var tokens []string

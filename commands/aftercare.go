@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/afterglow-bot/afterglow/content"
+	"github.com/afterglow-bot/afterglow/internal/discordlimits"
 )
 
 const (
@@ -19,7 +20,7 @@ const (
 	// closestTopics is how many suggestions an unknown topic gets.
 	closestTopics = 3
 	// maxChoices is Discord's cap on autocomplete results.
-	maxChoices = 25
+	maxChoices = discordlimits.Choices
 )
 
 // aftercare answers /aftercare and its navigation.

@@ -162,7 +162,7 @@ func TestStaleOrUnknownComponentsAreAnsweredKindly(t *testing.T) {
 
 func TestRouterRecoversHandlerPanics(t *testing.T) {
 	f := newFixture(t)
-	f.router.components["zz1:boom"] = func(context.Context, Request) (Response, error) { panic("boom") }
+	f.router.add(nil, map[string]HandlerFunc{"zz1:boom": func(context.Context, Request) (Response, error) { panic("boom") }})
 	resp := f.do(t, Request{Kind: KindComponent, Caller: alice, CustomID: "zz1:boom"})
 	if !resp.Ephemeral || resp.Content != msgSomethingWrong {
 		t.Fatalf("a panic must become a kind private error, got %+v", resp)

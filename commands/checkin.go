@@ -7,16 +7,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/afterglow-bot/afterglow/internal/discordlimits"
 	"github.com/afterglow-bot/afterglow/storage"
 )
 
 const (
-	routeCancel     = "ci1:cancel"  // arg: check-in id; on the confirmation
-	routeListCancel = "ci1:lcancel" // arg: check-in id; on /checkin list
-	routeAnswer     = "ci1:answer"  // args: check-in id, answer
-	routeWords      = "ci1:words"   // arg: check-in id; opens the modal
-	routeWordsModal = "ci1:wordsm"  // arg: check-in id; the modal's submit
-	routeStop       = "ci1:stop"    // arg: check-in id
+	routeCancel     = "ci1:cancel/{id}"          // on the confirmation
+	routeListCancel = "ci1:lcancel/{id}"         // on /checkin list
+	routeAnswer     = "ci1:answer/{id}/{choice}" // the answer buttons of a check-in DM
+	routeWords      = "ci1:words/{id}"           // opens the modal
+	routeWordsModal = "ci1:wordsm/{id}"          // the modal's submit
+	routeStop       = "ci1:stop/{id}"
 
 	maxNoteLen  = 300
 	maxWordsLen = 500
@@ -196,7 +197,7 @@ func (c checkins) cancelSeries(ctx context.Context, senderID string, id int64) (
 }
 
 func (c checkins) cancelClick(ctx context.Context, req Request) (Response, error) {
-	id, ok := parseID(argAt(req.CustomID, 0))
+	id, ok := parseID(req.Args["id"])
 	if !ok {
 		return privateText(msgNoLongerAvailable), nil
 	}
@@ -205,7 +206,7 @@ func (c checkins) cancelClick(ctx context.Context, req Request) (Response, error
 }
 
 func (c checkins) listCancelClick(ctx context.Context, req Request) (Response, error) {
-	id, ok := parseID(argAt(req.CustomID, 0))
+	id, ok := parseID(req.Args["id"])
 	if !ok {
 		return privateText(msgNoLongerAvailable), nil
 	}
@@ -258,7 +259,7 @@ func (c checkins) list(ctx context.Context, userID, notice string) (Response, er
 		}
 		lines = append(lines, line)
 	}
-	resp := privateEmbed(Embed{Title: msgCheckinListTitle, Description: clip(strings.Join(lines, "\n"), 4096), Color: colorNotice}, buttonRows(buttons)...)
+	resp := privateEmbed(Embed{Title: msgCheckinListTitle, Description: clip(strings.Join(lines, "\n"), discordlimits.EmbedDescription), Color: colorNotice}, buttonRows(buttons)...)
 	resp.Content = notice
 	return resp, nil
 }

@@ -45,7 +45,7 @@ func (c checkins) message(ctx context.Context, ci storage.CheckIn, late bool) (M
 	}
 	id := itoa(ci.ID)
 	var answerRow []Button
-	for _, a := range answerOrder {
+	for _, a := range storage.Answers() {
 		answerRow = append(answerRow, Button{Label: answers[a].Label, Emoji: answers[a].Emoji, Style: Secondary, CustomID: makeCustomID(routeAnswer, id, a)})
 	}
 	extra := []Button{{Label: msgLabelWords, Style: Primary, CustomID: makeCustomID(routeWords, id)}}
@@ -81,7 +81,7 @@ func (r *Router) SenderNotice(c storage.CheckIn) Message {
 // recipientCheckIn loads the check-in a DM button names and makes sure the clicker is its
 // recipient. A nil response means go ahead.
 func (c checkins) recipientCheckIn(ctx context.Context, req Request) (storage.CheckIn, *Response, error) {
-	id, ok := parseID(argAt(req.CustomID, 0))
+	id, ok := parseID(req.Args["id"])
 	if !ok {
 		r := privateText(msgNoLongerAvailable)
 		return storage.CheckIn{}, &r, nil
@@ -107,8 +107,8 @@ func (c checkins) recipientCheckIn(ctx context.Context, req Request) (storage.Ch
 }
 
 func (c checkins) answer(ctx context.Context, req Request) (Response, error) {
-	choice := argAt(req.CustomID, 1)
-	if _, ok := answers[choice]; !ok {
+	choice := req.Args["choice"]
+	if !storage.ValidAnswer(choice) {
 		return privateText(msgNoLongerAvailable), nil
 	}
 	ci, stop, err := c.recipientCheckIn(ctx, req)
@@ -123,7 +123,11 @@ func (c checkins) answer(ctx context.Context, req Request) (Response, error) {
 	if ci.SenderID != ci.RecipientID {
 		c.relay(ctx, ci, Message{Content: fmt.Sprintf(msgRelayAnswer, mention(ci.RecipientID), a.Emoji+" "+strings.ToLower(a.Label))})
 	}
-	return c.answeredView(ctx, ci)
+	resp, err := c.answeredView(ctx, ci)
+	if err == nil && c.Answered != nil {
+		c.Answered() // before the answer goes out, so whoever sees it sees the count
+	}
+	return resp, err
 }
 
 // answerError maps the store's answer errors to what the clicker sees.
@@ -287,7 +291,7 @@ func (c checkins) wordsSubmit(ctx context.Context, req Request) (Response, error
 }
 
 func (c checkins) stop(ctx context.Context, req Request) (Response, error) {
-	id, ok := parseID(argAt(req.CustomID, 0))
+	id, ok := parseID(req.Args["id"])
 	if !ok {
 		return privateText(msgNoLongerAvailable), nil
 	}

@@ -172,7 +172,7 @@ func TestCheckInDMAnswerAndRelay(t *testing.T) {
 		t.Fatalf("answer not replaced: %q", got.Answer)
 	}
 	// Words through the modal.
-	words := buttonByPrefix(t, msg, routeWords)
+	words := buttonByPrefix(t, msg, makeCustomID(routeWords)+":")
 	m := f.do(t, click(bob, words))
 	if m.Type != ShowModal || m.Modal.Inputs[0].MaxLength != 500 {
 		t.Fatalf("modal: %+v", m)
@@ -205,7 +205,7 @@ func TestStopCheckInsEndsTheLinkSilently(t *testing.T) {
 	f := newFixture(t)
 	c, msg := f.sentCheckIn(t, "")
 	sent := len(f.dms.sent)
-	r := f.do(t, click(bob, buttonByPrefix(t, msg, routeStop)))
+	r := f.do(t, click(bob, buttonByPrefix(t, msg, makeCustomID(routeStop)+":")))
 	if r.Type != Update || !strings.Contains(r.Content, "can no longer send you check-ins") || len(r.Components) != 0 {
 		t.Fatalf("stop: %+v", r)
 	}
@@ -220,32 +220,5 @@ func TestStopCheckInsEndsTheLinkSilently(t *testing.T) {
 	}
 	if r := f.do(t, click(bob, makeCustomID(routeAnswer, itoa(c.ID), storage.AnswerGood))); r.Content != msgAnswerUnlinked {
 		t.Fatalf("answer after the link ended: %+v", r)
-	}
-}
-
-func TestQuietUntilAcrossDST(t *testing.T) {
-	us := storage.UserSettings{TimeZone: "Europe/Berlin", QuietStart: 23 * 60, QuietEnd: 8 * 60}
-	berlin, _ := time.LoadLocation("Europe/Berlin")
-	// The night clocks go forward (29 March 2026, 02:00 -> 03:00).
-	at := time.Date(2026, 3, 28, 23, 30, 0, 0, berlin)
-	end, quiet := QuietUntil(us, at)
-	if !quiet || !end.Equal(time.Date(2026, 3, 29, 8, 0, 0, 0, berlin)) {
-		t.Fatalf("got %v %v", end, quiet)
-	}
-	if end.Sub(at) != 7*time.Hour+30*time.Minute {
-		t.Fatalf("the short night is 7h30, got %v", end.Sub(at))
-	}
-	// And back (25 October 2026).
-	at = time.Date(2026, 10, 24, 23, 30, 0, 0, berlin)
-	end, _ = QuietUntil(us, at)
-	if end.Sub(at) != 9*time.Hour+30*time.Minute {
-		t.Fatalf("the long night is 9h30, got %v", end.Sub(at))
-	}
-	if _, quiet := QuietUntil(us, time.Date(2026, 3, 29, 12, 0, 0, 0, berlin)); quiet {
-		t.Fatal("noon is not quiet")
-	}
-	us.QuietStart, us.QuietEnd = -1, -1
-	if _, quiet := QuietUntil(us, at); quiet {
-		t.Fatal("no quiet hours set")
 	}
 }

@@ -169,3 +169,15 @@ func TestCheckinOptionWording(t *testing.T) {
 		t.Fatalf("found %d of the %d options", found, len(want))
 	}
 }
+
+// Every answer storage accepts has its wording, and nothing else does.
+func TestEveryAnswerHasItsWording(t *testing.T) {
+	if len(answers) != len(storage.Answers()) {
+		t.Errorf("wording for %d answers, storage knows %d", len(answers), len(storage.Answers()))
+	}
+	for _, a := range storage.Answers() {
+		if w, ok := answers[a]; !ok || w.Label == "" || w.Emoji == "" {
+			t.Errorf("answer %q has no wording", a)
+		}
+	}
+}

@@ -18,6 +18,8 @@ type Deps struct {
 	DM Messenger
 	// Wake tells the delivery loop that a check-in was scheduled; may be nil.
 	Wake func()
+	// Answered tells that a check-in's recipient answered it (for the metrics); may be nil.
+	Answered func()
 	// GuildName is a server's name, or "" when unknown; interactions do not carry it. May be nil.
 	GuildName func(ctx context.Context, guildID string) string
 	Log       *slog.Logger
@@ -37,19 +39,26 @@ type Limits struct {
 	AnswerWindow time.Duration
 }
 
-// withDefaults fills unset limits with the documented defaults.
+// DefaultLimits are the documented limits: the config's defaults, and what a Deps that
+// leaves a limit unset gets.
+func DefaultLimits() Limits {
+	return Limits{InvitationsPerDay: 5, InvitationTTL: 7 * 24 * time.Hour, CheckInsPerPartnerPerDay: 10, AnswerWindow: time.Hour}
+}
+
+// withDefaults fills unset limits from DefaultLimits.
 func (l Limits) withDefaults() Limits {
+	def := DefaultLimits()
 	if l.InvitationsPerDay <= 0 {
-		l.InvitationsPerDay = 5
+		l.InvitationsPerDay = def.InvitationsPerDay
 	}
 	if l.InvitationTTL <= 0 {
-		l.InvitationTTL = 7 * 24 * time.Hour
+		l.InvitationTTL = def.InvitationTTL
 	}
 	if l.CheckInsPerPartnerPerDay <= 0 {
-		l.CheckInsPerPartnerPerDay = 10
+		l.CheckInsPerPartnerPerDay = def.CheckInsPerPartnerPerDay
 	}
 	if l.AnswerWindow <= 0 {
-		l.AnswerWindow = time.Hour
+		l.AnswerWindow = def.AnswerWindow
 	}
 	return l
 }

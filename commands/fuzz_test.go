@@ -27,25 +27,25 @@ func FuzzParseCustomID(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		id, err := ParseCustomID(s)
+		id, err := parseCustomID(s)
 		parts := strings.Split(s, ":")
 		readable := s != "" && len(s) <= maxCustomID && len(parts) >= 2 && parts[0] != "" && parts[1] != ""
 		if (err == nil) != readable {
-			t.Fatalf("ParseCustomID(%q) error = %v; want an error: %v", s, err, !readable)
+			t.Fatalf("parseCustomID(%q) error = %v; want an error: %v", s, err, !readable)
 		}
 		if err != nil {
 			if id.Route != "" || id.Args != nil {
-				t.Errorf("ParseCustomID(%q) failed but returned %+v", s, id)
+				t.Errorf("parseCustomID(%q) failed but returned %+v", s, id)
 			}
 			return
 		}
 		route, action, ok := strings.Cut(id.Route, ":")
 		if !ok || route == "" || action == "" || strings.Contains(action, ":") {
-			t.Errorf("ParseCustomID(%q).Route = %q, want <feature>:<action>", s, id.Route)
+			t.Errorf("parseCustomID(%q).Route = %q, want <feature>:<action>", s, id.Route)
 		}
 		for _, a := range id.Args {
 			if strings.Contains(a, ":") {
-				t.Errorf("ParseCustomID(%q): argument %q holds a ':'", s, a)
+				t.Errorf("parseCustomID(%q): argument %q holds a ':'", s, a)
 			}
 		}
 		if back := makeCustomID(id.Route, id.Args...); back != s {
@@ -198,7 +198,7 @@ func FuzzParseCommandLine(f *testing.F) {
 		}
 		checkParsedAgainstDefinitions(t, defs, line, req)
 		fx.dms.sent = nil
-		resp := router.Handle(context.Background(), req)
+		resp := router.Handle(context.Background(), req).Response
 		if failures.Len() > 0 {
 			t.Errorf("%q: the router logged an error:\n%s", line, failures.String())
 			failures.Reset()

@@ -75,7 +75,7 @@ func (f *fixture) do(t testing.TB, req Request) Response {
 	if req.InteractionID == "" {
 		req.InteractionID = "1"
 	}
-	return f.router.Handle(context.Background(), req)
+	return f.router.Handle(context.Background(), req).Response
 }
 
 func slash(caller User, name string, opts map[string]string) Request {

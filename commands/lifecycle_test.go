@@ -2,10 +2,13 @@ package commands
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/afterglow-bot/afterglow/storage"
 )
@@ -73,5 +76,33 @@ func TestRelayToDeletedCheckInIsDeleted(t *testing.T) {
 	relay := f.dms.sent[len(f.dms.sent)-1]
 	if relay.To != alice.ID || len(f.dms.deleted) != 1 || f.dms.deleted[0] != relay.At {
 		t.Fatalf("relay %+v, deleted %+v", relay, f.dms.deleted)
+	}
+}
+
+// A reader that keeps SQLite from clearing its write-ahead log at once does not turn a
+// finished deletion into an error: the rows are gone, and the log is cleared later.
+func TestPrivacyDeleteWithTheLogStillInUseIsDone(t *testing.T) {
+	f := newFixture(t)
+	f.sentCheckIn(t, "")
+	reader, err := sql.Open("sqlite3", "file:"+f.store.Path()+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	tx, err := reader.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRow("SELECT count(*) FROM checkins").Scan(&n); err != nil { // holds a snapshot
+		t.Fatal(err)
+	}
+	r := f.do(t, Request{Kind: KindComponent, Caller: alice, CustomID: routeDeleteConfirm, Message: &MessageInfo{ID: "m", Ephemeral: true}})
+	if !strings.HasPrefix(r.Content, msgDeleteDone) || !r.Ephemeral {
+		t.Fatalf("confirmation with the log in use: %q", r.Content)
+	}
+	if c, err := f.store.Counts(context.Background(), alice.ID); err != nil || c != (storage.UserCounts{}) {
+		t.Fatalf("alice's rows after the deletion: %+v %v", c, err)
 	}
 }

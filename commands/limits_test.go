@@ -4,33 +4,36 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/afterglow-bot/afterglow/internal/discordlimits"
 )
 
-// Discord's limits (/work/shared/discord-limits.md), as the commands package must respect them
-// before the bot converts a Response: commands cannot import the bot's checker.
+// Discord's limits, by the names this checker uses; the values are discordlimits'. The
+// commands package checks them before the bot converts a Response: it cannot import the
+// bot's checker.
 const (
-	limitContent       = 2000
-	limitEmbeds        = 10
-	limitEmbedTotal    = 6000
-	limitEmbedTitle    = 256
-	limitDescription   = 4096
-	limitFields        = 25
-	limitFieldName     = 256
-	limitFieldValue    = 1024
-	limitFooter        = 2048
-	limitRows          = 5
-	limitButtons       = 5
-	limitButtonLabel   = 80
-	limitSelectOptions = 25
-	limitSelectText    = 100
-	limitPlaceholder   = 150
-	limitChoices       = 25
-	limitChoiceText    = 100
-	limitModalTitle    = 45
-	limitModalInputs   = 5
-	limitInputLabel    = 45
-	limitInputValue    = 4000
-	limitInputHint     = 100
+	limitContent       = discordlimits.Content
+	limitEmbeds        = discordlimits.Embeds
+	limitEmbedTotal    = discordlimits.EmbedTotal
+	limitEmbedTitle    = discordlimits.EmbedTitle
+	limitDescription   = discordlimits.EmbedDescription
+	limitFields        = discordlimits.EmbedFields
+	limitFieldName     = discordlimits.FieldName
+	limitFieldValue    = discordlimits.FieldValue
+	limitFooter        = discordlimits.FooterText
+	limitRows          = discordlimits.Rows
+	limitButtons       = discordlimits.ButtonsPerRow
+	limitButtonLabel   = discordlimits.ButtonLabel
+	limitSelectOptions = discordlimits.SelectOptions
+	limitSelectText    = discordlimits.SelectText
+	limitPlaceholder   = discordlimits.Placeholder
+	limitChoices       = discordlimits.Choices
+	limitChoiceText    = discordlimits.ChoiceText
+	limitModalTitle    = discordlimits.ModalTitle
+	limitModalInputs   = discordlimits.ModalInputs
+	limitInputLabel    = discordlimits.InputLabel
+	limitInputValue    = discordlimits.InputValue
+	limitInputHint     = discordlimits.InputHint
 )
 
 // checkResponseLimits fails t for every Discord limit resp breaks.
@@ -182,7 +185,7 @@ func (c *limitChecker) modal(m *Modal) {
 // customID checks an id the bot will read back: within Discord's length and parsable here.
 func (c *limitChecker) customID(what, id string) {
 	c.textIn(what, id, 1, maxCustomID)
-	if _, err := ParseCustomID(id); err != nil {
+	if _, err := parseCustomID(id); err != nil {
 		c.add(fmt.Sprintf("%s: %q does not parse", what, id))
 	}
 }

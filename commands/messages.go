@@ -2,7 +2,8 @@ package commands
 
 import "github.com/afterglow-bot/afterglow/storage"
 
-// MsgSomethingWrong is the answer to any failure; the bot's dispatcher uses it too.
+// MsgSomethingWrong is the answer to any failure or panic; exported for the tests that
+// drive the bot or its binary and check what people see.
 const MsgSomethingWrong = "Sorry, something went wrong on my side. Please try again in a moment."
 
 // Every user-facing sentence of the commands lives here, so tone and wording are kept in one
@@ -150,9 +151,6 @@ var answers = map[string]struct{ Emoji, Label, Topic string }{
 	storage.AnswerSpace: {"🤍", "I need some space", "space"},
 }
 
-// answerOrder is the order of the answer buttons.
-var answerOrder = []string{storage.AnswerGood, storage.AnswerCare, storage.AnswerTalk, storage.AnswerSpace}
-
 // Status words in /checkin list.
 var statusWords = map[storage.CheckInStatus]string{
 	storage.StatusPending:       "⏳ due %s",
@@ -176,9 +174,6 @@ const (
 	msgPlanNone    = "You don't have a plan yet. `/plan edit` starts one: there is no single right aftercare, so yours can be whatever helps you."
 	msgPlanNoShare = "I don't have a shared plan from %s."
 	msgPlanItems   = "What helps"
-	msgPlanHelps   = "In my words: what helps me"
-	msgPlanAvoid   = "Please avoid"
-	msgPlanOther   = "Anything else"
 	msgPlanShared  = "🔓 Shared with your partners"
 	msgPlanPrivate = "🔒 Private: only you see it"
 	msgPlanPick    = "What helps you after sex or a scene?"

@@ -6,20 +6,21 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/afterglow-bot/afterglow/internal/discordlimits"
 	"github.com/afterglow-bot/afterglow/storage"
 )
 
 const (
-	routeAccept   = "pt1:accept"   // arg: invitation id
-	routeDecline  = "pt1:decline"  // arg: invitation id
-	routeBlock    = "pt1:block"    // arg: invitation id
-	routeRemove   = "pt1:remove"   // arg: partner's user id
-	routeWithdraw = "pt1:withdraw" // arg: invitation id
+	routeAccept   = "pt1:accept/{id}" // id: the invitation's
+	routeDecline  = "pt1:decline/{id}"
+	routeBlock    = "pt1:block/{id}"
+	routeRemove   = "pt1:remove/{user}" // the partner's user id
+	routeWithdraw = "pt1:withdraw/{id}"
 
 	// maxListButtons is what five action rows of five buttons hold.
-	maxListButtons = 25
+	maxListButtons = discordlimits.Rows * discordlimits.ButtonsPerRow
 	// maxRequestRows: one row of answer buttons per invitation, five rows per message.
-	maxRequestRows = 5
+	maxRequestRows = discordlimits.Rows
 )
 
 // partners answers /partner and the invitation buttons.
@@ -154,7 +155,7 @@ func (p partners) requests(ctx context.Context, userID string) (Response, error)
 
 // invitationClick runs one answer to an invitation and updates the message it was on.
 func (p partners) invitationClick(ctx context.Context, req Request, act func(id int64) (string, error)) (Response, error) {
-	id, ok := parseID(argAt(req.CustomID, 0))
+	id, ok := parseID(req.Args["id"])
 	if !ok {
 		return privateText(msgNoLongerAvailable), nil
 	}
@@ -304,7 +305,7 @@ func (p partners) list(ctx context.Context, userID, notice string) (Response, er
 	if n > maxListButtons {
 		lines = append(lines, fmt.Sprintf(msgListMore, n-maxListButtons))
 	}
-	resp := privateEmbed(Embed{Title: msgListTitle, Description: clip(strings.Join(lines, "\n"), 4096), Color: colorNotice}, buttonRows(buttons)...)
+	resp := privateEmbed(Embed{Title: msgListTitle, Description: clip(strings.Join(lines, "\n"), discordlimits.EmbedDescription), Color: colorNotice}, buttonRows(buttons)...)
 	resp.Content = notice
 	return resp, nil
 }
@@ -313,7 +314,7 @@ func (p partners) list(ctx context.Context, userID, notice string) (Response, er
 func buttonRows(buttons []Button) []Row {
 	var rows []Row
 	for len(buttons) > 0 {
-		k := min(5, len(buttons))
+		k := min(discordlimits.ButtonsPerRow, len(buttons))
 		rows = append(rows, Row{Buttons: buttons[:k]})
 		buttons = buttons[k:]
 	}
@@ -341,7 +342,7 @@ func (p partners) remove(ctx context.Context, userID, otherID string, fromList b
 }
 
 func (p partners) removeClick(ctx context.Context, req Request) (Response, error) {
-	other := argAt(req.CustomID, 0)
+	other := req.Args["user"]
 	if _, ok := parseID(other); !ok {
 		return privateText(msgNoLongerAvailable), nil
 	}
@@ -349,7 +350,7 @@ func (p partners) removeClick(ctx context.Context, req Request) (Response, error
 }
 
 func (p partners) withdrawClick(ctx context.Context, req Request) (Response, error) {
-	id, ok := parseID(argAt(req.CustomID, 0))
+	id, ok := parseID(req.Args["id"])
 	if !ok {
 		return privateText(msgNoLongerAvailable), nil
 	}
@@ -382,13 +383,4 @@ func wrapUnlessSentinel(what string, err error) error {
 		return err
 	}
 	return fmt.Errorf("%s: %w", what, err)
-}
-
-// argAt returns the i-th argument of a custom_id, or "".
-func argAt(customID string, i int) string {
-	id, err := ParseCustomID(customID)
-	if err != nil || i >= len(id.Args) {
-		return ""
-	}
-	return id.Args[i]
 }

@@ -152,10 +152,10 @@ func TestPartnerListRemoveAndDecline(t *testing.T) {
 	var remove, withdraw string
 	for _, row := range r.Components {
 		for _, b := range row.Buttons {
-			if strings.HasPrefix(b.CustomID, routeRemove) {
+			if strings.HasPrefix(b.CustomID, makeCustomID(routeRemove)+":") {
 				remove = b.CustomID
 			}
-			if strings.HasPrefix(b.CustomID, routeWithdraw) {
+			if strings.HasPrefix(b.CustomID, makeCustomID(routeWithdraw)+":") {
 				withdraw = b.CustomID
 			}
 		}

@@ -9,10 +9,10 @@ import (
 )
 
 const (
-	routePlanItems = "pl1:items"  // the multi-select of what helps
-	routePlanNotes = "pl1:notes"  // button: open the notes modal
-	routePlanModal = "pl1:notesm" // the notes modal's submit
-	routePlanShare = "pl1:share"  // arg: "on" or "off"
+	routePlanItems = "pl1:items"      // the multi-select of what helps
+	routePlanNotes = "pl1:notes"      // button: open the notes modal
+	routePlanModal = "pl1:notesm"     // the notes modal's submit
+	routePlanShare = "pl1:share/{on}" // on: "on" or "off"
 
 	maxPlanText = 1000
 )
@@ -225,7 +225,7 @@ func (p plans) notesSubmit(ctx context.Context, req Request) (Response, error) {
 }
 
 func (p plans) share(ctx context.Context, req Request) (Response, error) {
-	on := argAt(req.CustomID, 0)
+	on := req.Args["on"]
 	if on != "on" && on != "off" {
 		return privateText(msgNoLongerAvailable), nil
 	}

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/afterglow-bot/afterglow/storage"
@@ -53,7 +54,7 @@ func (p privacy) retentionDays() int {
 	if p.RetentionDays > 0 {
 		return p.RetentionDays
 	}
-	return 30
+	return storage.DefaultRetentionDays
 }
 
 type countLine struct {
@@ -119,7 +120,11 @@ func (p privacy) confirmDelete(ctx context.Context, req Request) (Response, erro
 		if err != nil {
 			return Response{}, fmt.Errorf("list DMs to delete: %w", err)
 		}
-		if err := p.Store.DeleteUser(ctx, req.Caller.ID); err != nil {
+		switch err := p.Store.DeleteUser(ctx, req.Caller.ID); {
+		case errors.Is(err, storage.ErrLogNotCleared):
+			// The rows are gone; only their old pages wait in the log for the next checkpoint.
+			p.logger().Warn("privacy delete: log not yet cleared", "err", err)
+		case err != nil:
 			return Response{}, fmt.Errorf("delete user: %w", err)
 		}
 		text = msgDeleteDone + p.deleteDMs(ctx, dms)

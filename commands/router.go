@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -48,37 +49,60 @@ type Command struct {
 	Autocomplete HandlerFunc // nil when no option autocompletes
 }
 
-// Router picks the handler for an interaction: commands by name, components and
-// modals by the route of their custom_id.
+// Router picks the handler for an interaction: commands by name, components and modals
+// by the route their custom_id names. Every interaction goes through one chain of
+// middlewares: recover -> log -> what Use added (the bot's metrics) -> the handler.
 type Router struct {
 	commands   map[string]Command
-	components map[string]HandlerFunc
+	components map[string]component // by the custom_id's route, e.g. "ci1:answer"
 	log        *slog.Logger
 	deps       Deps
+	middleware []Middleware
+	chain      Handler
+	// parse reads a custom_id; a field so that a test can count the calls.
+	parse func(string) (customID, error)
 }
 
-// NewRouter builds the router over every command and component of Afterglow.
+// component is a component or modal handler with the pattern it was declared with.
+type component struct {
+	pattern pattern
+	handle  HandlerFunc
+}
+
+// NewRouter builds the router over every command and component of Afterglow. A command
+// name or route declared twice is a programming error: it panics here, at start-up,
+// rather than one handler silently hiding the other.
 func NewRouter(d Deps) *Router {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	r := &Router{commands: map[string]Command{}, components: map[string]HandlerFunc{}, log: d.Log, deps: d}
+	r := &Router{commands: map[string]Command{}, components: map[string]component{}, log: d.Log, deps: d, parse: parseCustomID}
 	for _, f := range features {
-		cmds, comps := f(d)
-		for _, c := range cmds {
-			r.commands[c.Name] = c
-		}
-		for route, h := range comps {
-			if _, dup := r.components[route]; dup {
-				panic("commands: component route registered twice: " + route)
-			}
-			r.components[route] = h
-		}
+		r.add(f(d))
 	}
+	r.chain = r.build()
 	return r
 }
 
-// features lists every feature's constructor; each returns its commands and component routes.
+// add registers commands and component routes, refusing duplicates.
+func (r *Router) add(cmds []Command, comps map[string]HandlerFunc) {
+	for _, c := range cmds {
+		if _, dup := r.commands[c.Name]; dup {
+			panic("commands: command registered twice: " + c.Name)
+		}
+		r.commands[c.Name] = c
+	}
+	for text, h := range comps {
+		p := parsePattern(text)
+		if prev, dup := r.components[p.route]; dup {
+			panic("commands: component route registered twice: " + prev.pattern.text + " and " + text)
+		}
+		r.components[p.route] = component{pattern: p, handle: h}
+	}
+}
+
+// features lists every feature's constructor; each returns its commands and component
+// routes, the latter keyed by their pattern.
 var features = []func(Deps) ([]Command, map[string]HandlerFunc){
 	aftercareFeature,
 	partnerFeature,
@@ -87,6 +111,22 @@ var features = []func(Deps) ([]Command, map[string]HandlerFunc){
 	settingsFeature,
 	privacyFeature,
 	serverFeature,
+}
+
+// Use adds middlewares to the chain, inside recover and log; the first added runs first.
+// Call it before the router answers its first interaction.
+func (r *Router) Use(mw ...Middleware) {
+	r.middleware = append(r.middleware, mw...)
+	r.chain = r.build()
+}
+
+func (r *Router) build() Handler {
+	all := append([]Middleware{r.recoverer, r.logger}, r.middleware...)
+	h := Handler(r.serve)
+	for i := len(all) - 1; i >= 0; i-- {
+		h = all[i](h)
+	}
+	return h
 }
 
 // Definitions returns every command definition, sorted by name so that their hash is stable.
@@ -99,87 +139,110 @@ func (r *Router) Definitions() []Definition {
 	return defs
 }
 
-// Routes returns the custom_id route of every component and modal the router answers,
-// sorted, e.g. for metric labels that must never hold a route a client made up.
-func (r *Router) Routes() []string {
-	routes := make([]string, 0, len(r.components))
-	for route := range r.components {
-		routes = append(routes, route)
-	}
-	sort.Strings(routes)
-	return routes
+// Handle answers one interaction: it finds the route (parsing a custom_id here, once),
+// then runs the chain. It never panics and its Response is never empty: failures and
+// panics answer with a kind private error, the detail logged.
+func (r *Router) Handle(ctx context.Context, req Request) Result {
+	req.handle = r.match(&req)
+	return r.chain(ctx, req)
 }
 
-// Handle answers one interaction. It never panics and never returns an empty answer:
-// handler errors and panics become a kind private error, with the detail logged.
-func (r *Router) Handle(ctx context.Context, req Request) (resp Response) {
-	log := r.log.With("interaction", req.InteractionID, "kind", kindName(req.Kind), "command", req.Command, "route", routeOf(req))
-	defer func() {
-		if p := recover(); p != nil {
-			log.Error("handler panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			resp = errorResponse(req, msgSomethingWrong)
-		}
-	}()
-	h := r.lookup(req)
-	if h == nil {
-		log.Info("no handler")
-		if req.Kind == KindAutocomplete {
-			return Response{Type: Choices}
-		}
-		switch req.Kind {
-		case KindComponent, KindModal:
-			return errorResponse(req, msgNoLongerAvailable)
-		case KindCommand:
-			return errorResponse(req, msgUnknownCommand)
-		}
-		return errorResponse(req, msgUnsupported)
-	}
-	if req.Caller.ID == "" {
-		// Discord always says who acted; without that no handler can check who may do what.
-		log.Warn("interaction without a caller")
-		return errorResponse(req, msgSomethingWrong)
-	}
-	resp, err := h(ctx, req)
-	if err != nil {
-		log.Error("handler failed", "err", err)
-		return errorResponse(req, msgSomethingWrong)
-	}
-	return resp
-}
-
-func (r *Router) lookup(req Request) HandlerFunc {
+// match finds req's handler and sets req.Route and req.Args; nil when there is none.
+func (r *Router) match(req *Request) HandlerFunc {
 	switch req.Kind {
-	case KindCommand:
-		return r.commands[req.Command].Handle
-	case KindAutocomplete:
-		return r.commands[req.Command].Autocomplete
+	case KindCommand, KindAutocomplete:
+		c, ok := r.commands[req.Command]
+		if !ok {
+			return nil
+		}
+		req.Route = c.Name
+		if req.Kind == KindAutocomplete {
+			return c.Autocomplete
+		}
+		return c.Handle
 	case KindComponent, KindModal:
-		id, err := ParseCustomID(req.CustomID)
+		id, err := r.parse(req.CustomID)
 		if err != nil {
 			return nil
 		}
-		return r.components[id.Route]
+		c, ok := r.components[id.Route]
+		if !ok {
+			return nil
+		}
+		req.Route, req.Args = c.pattern.text, c.pattern.args(id.Args)
+		return c.handle
 	}
 	return nil
 }
 
-// errorResponse is a private error; autocomplete can only answer with (no) choices.
-func errorResponse(req Request, text string) Response {
+// serve is the end of the chain: the handler itself.
+func (r *Router) serve(ctx context.Context, req Request) Result {
+	if req.handle == nil {
+		if req.Kind == KindAutocomplete {
+			return Result{Response: Response{Type: Choices}, Outcome: NoRoute}
+		}
+		text := msgUnsupported
+		switch req.Kind {
+		case KindComponent, KindModal:
+			text = msgNoLongerAvailable
+		case KindCommand:
+			text = msgUnknownCommand
+		}
+		return Result{Response: privateText(text), Outcome: NoRoute}
+	}
+	if req.Caller.ID == "" {
+		// Discord always says who acted; without that no handler can check who may do what.
+		return Result{Response: errorResponse(req), Outcome: Refused, Err: errNoCaller}
+	}
+	resp, err := req.handle(ctx, req)
+	if err != nil {
+		return Result{Response: errorResponse(req), Outcome: Failed, Err: err}
+	}
+	return Result{Response: resp}
+}
+
+var errNoCaller = errors.New("interaction without a caller")
+
+// recoverer turns a panic anywhere down the chain into a kind private error.
+func (r *Router) recoverer(next Handler) Handler {
+	return func(ctx context.Context, req Request) (res Result) {
+		defer func() {
+			if p := recover(); p != nil {
+				r.logFor(req).Error("handler panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				res = Result{Response: errorResponse(req), Outcome: Panicked}
+			}
+		}()
+		return next(ctx, req)
+	}
+}
+
+// logger logs every interaction that did not end answered (never what anyone wrote).
+func (r *Router) logger(next Handler) Handler {
+	return func(ctx context.Context, req Request) Result {
+		res := next(ctx, req)
+		switch res.Outcome {
+		case NoRoute:
+			r.logFor(req).Info("no handler")
+		case Refused:
+			r.logFor(req).Warn("refused", "err", res.Err)
+		case Failed:
+			r.logFor(req).Error("handler failed", "err", res.Err)
+		}
+		return res
+	}
+}
+
+func (r *Router) logFor(req Request) *slog.Logger {
+	return r.log.With("interaction", req.InteractionID, "kind", kindName(req.Kind), "command", req.Command, "route", req.Route)
+}
+
+// errorResponse is the kind private "something went wrong" for req; autocomplete can
+// only answer with (no) choices.
+func errorResponse(req Request) Response {
 	if req.Kind == KindAutocomplete {
 		return Response{Type: Choices}
 	}
-	return privateText(text)
-}
-
-func routeOf(req Request) string {
-	if req.CustomID == "" {
-		return ""
-	}
-	id, err := ParseCustomID(req.CustomID)
-	if err != nil {
-		return "unparsable"
-	}
-	return id.Route
+	return privateText(msgSomethingWrong)
 }
 
 func kindName(k Kind) string {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 	_ "time/tzdata" // time zones work the same on every machine, with or without system tzdata
 
 	"github.com/afterglow-bot/afterglow/storage"
@@ -36,7 +35,7 @@ func (s userSettings) command(ctx context.Context, req Request) (Response, error
 	}
 	changed := false
 	if tz, ok := req.Options["timezone"]; ok {
-		loc, err := loadZone(tz)
+		loc, err := storage.LoadZone(tz)
 		if err != nil {
 			return privateText(msgBadTimezone), nil
 		}
@@ -96,20 +95,11 @@ func (s userSettings) autocomplete(_ context.Context, req Request) (Response, er
 	}
 	// Any valid IANA name works, listed or not.
 	if len(choices) == 0 {
-		if loc, err := loadZone(req.Option("timezone")); err == nil {
+		if loc, err := storage.LoadZone(req.Option("timezone")); err == nil {
 			choices = append(choices, Choice{Name: loc.String(), Value: loc.String()})
 		}
 	}
 	return Response{Type: Choices, Choices: choices}, nil
-}
-
-// loadZone accepts IANA names only ("Local" would mean the server's zone, not the user's).
-func loadZone(name string) (*time.Location, error) {
-	name = strings.TrimSpace(name)
-	if name == "" || name == "Local" || len(name) > 64 {
-		return nil, fmt.Errorf("bad zone")
-	}
-	return time.LoadLocation(name)
 }
 
 // parseQuietHours reads "23:00-08:00" (or "23-8", or with an en dash) into minutes after
@@ -152,38 +142,6 @@ func formatQuietHours(start, end int) string {
 		return msgQuietNone
 	}
 	return fmt.Sprintf("%02d:%02d–%02d:%02d", start/60, start%60, end/60, end%60)
-}
-
-// QuietUntil says whether t falls in the person's quiet hours and, if so, when they end,
-// computed in their own time zone so that daylight-saving changes move the window with
-// their clock.
-func QuietUntil(us storage.UserSettings, t time.Time) (time.Time, bool) {
-	if us.QuietStart < 0 || us.QuietEnd < 0 || us.QuietStart == us.QuietEnd {
-		return time.Time{}, false
-	}
-	loc, err := loadZone(us.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	local := t.In(loc)
-	now := local.Hour()*60 + local.Minute()
-	y, m, d := local.Date()
-	endOn := func(day int) time.Time {
-		return time.Date(y, m, day, us.QuietEnd/60, us.QuietEnd%60, 0, 0, loc)
-	}
-	if us.QuietStart < us.QuietEnd { // e.g. 13:00-15:00, within one day
-		if now >= us.QuietStart && now < us.QuietEnd {
-			return endOn(d), true
-		}
-		return time.Time{}, false
-	}
-	switch { // wraps midnight, e.g. 23:00-08:00
-	case now >= us.QuietStart:
-		return endOn(d + 1), true
-	case now < us.QuietEnd:
-		return endOn(d), true
-	}
-	return time.Time{}, false
 }
 
 // commonZones are offered by autocomplete; any other IANA name is accepted when typed.

@@ -1,8 +1,14 @@
-// Package commands holds Afterglow's slash commands, buttons, menus and modals as plain handlers.
+// Package commands holds Afterglow's slash commands, buttons, menus and modals as plain
+// handlers; the router that declares their routes (custom_id patterns), parses each
+// interaction's route once and runs every interaction through one middleware chain
+// (recover, log, then what the bot adds) to an explicit outcome; the wording of every
+// message, including the check-in DM the delivery loop sends; the documented limits; and
+// the parsers of what people type (delays, quiet hours, `afterglow try` command lines).
 package commands
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -47,11 +53,18 @@ type Request struct {
 
 	// Components and modals.
 	CustomID string
-	Values   []string          // select menu values
-	Fields   map[string]string // modal inputs by custom_id
+	// Route is what the router matched: the declared pattern of a component or modal
+	// (e.g. "ci1:answer/{id}/{choice}") or a command's name; "" when nothing matched.
+	Route string
+	// Args are the custom_id's arguments by the names the pattern gives them.
+	Args   map[string]string
+	Values []string          // select menu values
+	Fields map[string]string // modal inputs by custom_id
 
 	// Message is the message a component sits on, when there is one.
 	Message *MessageInfo
+
+	handle HandlerFunc // what the router matched
 }
 
 // MessageInfo describes the message a component was clicked on.
@@ -60,6 +73,13 @@ type MessageInfo struct {
 	Ephemeral bool
 	// InvokerID is the user whose command created the message ("" when the bot posted it on its own, e.g. a DM).
 	InvokerID string
+}
+
+// RouteName is Route without its arguments: a command's name or a custom_id's route such
+// as "ci1:answer"; "" when the router matched nothing. Metrics are labelled by it.
+func (r Request) RouteName() string {
+	name, _, _ := strings.Cut(r.Route, "/")
+	return name
 }
 
 // Option returns the named option's text, or "".
@@ -191,5 +211,48 @@ type Message struct {
 // Clock tells the time; tests inject a fixed one.
 type Clock func() time.Time
 
-// HandlerFunc answers one interaction.
+// HandlerFunc answers one interaction. An error is a failure: the person gets a kind
+// private "something went wrong", and the error is logged.
 type HandlerFunc func(ctx context.Context, req Request) (Response, error)
+
+// Outcome is how an interaction ended, as the router decided it.
+type Outcome int
+
+// The outcomes of an interaction.
+const (
+	Answered Outcome = iota // the handler answered (a refusal it words itself included)
+	Refused                 // refused before any handler ran: Discord did not say who acted
+	Failed                  // the handler returned an error
+	Panicked                // the handler, or a middleware, panicked
+	NoRoute                 // no handler for this command or custom_id
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Answered:
+		return "answered"
+	case Refused:
+		return "refused"
+	case Failed:
+		return "failed"
+	case Panicked:
+		return "panicked"
+	case NoRoute:
+		return "no route"
+	}
+	return "unknown"
+}
+
+// Result is what the router answers for one interaction: the response to send, always
+// one that can be sent, and how the interaction ended.
+type Result struct {
+	Response
+	Outcome Outcome
+	Err     error // why it failed or was refused; for the log, never shown
+}
+
+// Handler is a step of the router's chain: it answers one routed request.
+type Handler func(ctx context.Context, req Request) Result
+
+// Middleware wraps the rest of the chain, in the manner of arikawa's cmdroute.
+type Middleware func(next Handler) Handler

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/afterglow-bot/afterglow/internal/discordlimits"
 )
 
 // Limits come from Discord (see discord-limits.md): a text over them makes Discord refuse
@@ -16,22 +18,22 @@ import (
 const (
 	// maxTopics: a select menu holds at most 25 options and autocomplete shows at most 25
 	// choices, so more topics could not all be offered.
-	maxTopics = 25
+	maxTopics = discordlimits.SelectOptions
 	// maxTitle: titles double as autocomplete choice names and select option labels (100),
 	// stricter than the embed title limit (256).
-	maxTitle = 100
+	maxTitle = discordlimits.ChoiceText
 	// maxSummary: summaries are select option descriptions.
-	maxSummary = 100
+	maxSummary = discordlimits.SelectText
 	// maxBody: the body is an embed description.
-	maxBody = 4096
+	maxBody = discordlimits.EmbedDescription
 	// maxEmbedText: all embed text in one message together. maxTitle+maxBody stays below
 	// it (checked at compile time below), so a topic's own embed always fits; code that
 	// adds fields or appends text must keep its own total.
-	maxEmbedText = 6000
+	maxEmbedText = discordlimits.EmbedTotal
 	// maxID keeps room for a prefix when an id is carried inside a 100-character custom_id.
 	maxID = 32
 	// maxMessage: a check-in prompt, with the late prefix, is sent as message content.
-	maxMessage = 2000
+	maxMessage = discordlimits.Content
 )
 
 // Fails to compile if a topic at its limits could overflow one message's embed text.

@@ -11,30 +11,6 @@ import (
 	"time"
 )
 
-// CheckInStatus is where a check-in is in its life.
-type CheckInStatus string
-
-// The check-in statuses. pending -> sending -> sent -> answered is the happy path; sending
-// goes back to pending for a retry, or ends in failed, undeliverable or dropped.
-const (
-	StatusPending       CheckInStatus = "pending"
-	StatusSending       CheckInStatus = "sending"
-	StatusSent          CheckInStatus = "sent"
-	StatusAnswered      CheckInStatus = "answered"
-	StatusFailed        CheckInStatus = "failed"
-	StatusUndeliverable CheckInStatus = "undeliverable"
-	StatusCancelled     CheckInStatus = "cancelled"
-	StatusDropped       CheckInStatus = "dropped"
-)
-
-// The answers a recipient can give with the buttons.
-const (
-	AnswerGood  = "good"
-	AnswerCare  = "care"
-	AnswerTalk  = "talk"
-	AnswerSpace = "space"
-)
-
 // CheckIn is one check-in DM from SenderID to RecipientID.
 type CheckIn struct {
 	ID             int64         `json:"id"`
@@ -51,10 +27,10 @@ type CheckIn struct {
 	MessageID      string        `json:"message_id,omitempty"`
 	SentAt         time.Time     `json:"sent_at,omitzero"`
 	Late           bool          `json:"late"`
-	Answer         string        `json:"answer,omitempty"` // AnswerGood… or ""
+	Answer         string        `json:"answer,omitempty"` // one of Answers(), or ""
 	Words          string        `json:"words,omitempty"`  // decrypted
 	AnsweredAt     time.Time     `json:"answered_at,omitzero"`
-	FailReason     string        `json:"fail_reason,omitempty"` // a short code, never user text
+	FailReason     FailReason    `json:"fail_reason,omitempty"` // a short code, never user text
 	SenderNotified bool          `json:"sender_notified"`
 	ParentID       int64         `json:"parent_id,omitempty"` // first check-in of a follow-up series, 0 if none
 	CreatedAt      time.Time     `json:"created_at"`
@@ -225,19 +201,6 @@ func (db *DB) CancelCheckIn(ctx context.Context, id int64, senderID string, now 
 		return err
 	})
 	return c, err
-}
-
-// CancelBetween cancels every check-in between a and b, both ways, that is not delivered
-// yet (pending or being sent), and returns how many. A worker sending one re-checks just
-// before it posts, and deletes a DM that went out anyway when MarkSent finds it cancelled.
-func (db *DB) CancelBetween(ctx context.Context, a, b string, now time.Time) (int, error) {
-	var n int
-	err := db.inTx(ctx, "cancel check-ins between two users", func(tx *sqlTx) error {
-		var err error
-		n, err = cancelBetween(ctx, tx, a, b, now)
-		return err
-	})
-	return n, err
 }
 
 func cancelBetween(ctx context.Context, tx *sqlTx, a, b string, now time.Time) (int, error) {
@@ -420,7 +383,7 @@ func (db *DB) Reschedule(ctx context.Context, id int64, next time.Time, attempts
 
 // MarkFailed ends check-in id with status failed, undeliverable or dropped. reason is a
 // short code (never user text).
-func (db *DB) MarkFailed(ctx context.Context, id int64, status CheckInStatus, reason string, now time.Time) error {
+func (db *DB) MarkFailed(ctx context.Context, id int64, status CheckInStatus, reason FailReason, now time.Time) error {
 	switch status {
 	case StatusFailed, StatusUndeliverable, StatusDropped:
 	default:
@@ -451,12 +414,6 @@ func (db *DB) UnnotifiedFailures(ctx context.Context, limit int) ([]CheckIn, err
 		return nil, fmt.Errorf("list unnotified failed check-ins: %w", err)
 	}
 	return cs, nil
-}
-
-// Answerable says whether a recipient's button may act on a check-in in this status: once
-// its DM is posted, which may be a moment before its worker records it sent.
-func Answerable(s CheckInStatus) bool {
-	return s == StatusSending || s == StatusSent || s == StatusAnswered
 }
 
 // answerable loads check-in id for its recipient and checks it may be answered: its DM is
@@ -516,9 +473,7 @@ func (db *DB) recordReply(ctx context.Context, what string, id int64, recipientI
 // then ErrClosed. ErrNotFound if the check-in is not theirs or not delivered; ErrNotPartners
 // once its two people are no longer linked.
 func (db *DB) RecordAnswer(ctx context.Context, id int64, recipientID, answer string, now time.Time, window time.Duration) (CheckIn, error) {
-	switch answer {
-	case AnswerGood, AnswerCare, AnswerTalk, AnswerSpace:
-	default:
+	if !ValidAnswer(answer) {
 		return CheckIn{}, fmt.Errorf("record answer for check-in %d: unknown answer %q", id, answer)
 	}
 	return db.recordReply(ctx, "record answer", id, recipientID, now, window, func(tx *sqlTx) error {

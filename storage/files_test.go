@@ -170,7 +170,7 @@ func TestDeleteUserReportsAnUnfinishedCheckpoint(t *testing.T) {
 
 	start := time.Now()
 	err = db.DeleteUser(ctx, alice)
-	if err == nil || !strings.Contains(err.Error(), "checkpoint") {
+	if !errors.Is(err, ErrLogNotCleared) || !strings.Contains(err.Error(), "checkpoint") {
 		t.Fatalf("DeleteUser with a reader holding the log: %v, want a checkpoint error", err)
 	}
 	if took := time.Since(start); took > 5*time.Second {

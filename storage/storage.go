@@ -1,5 +1,8 @@
-// Package storage keeps Afterglow's data, in one SQLite file or in PostgreSQL: schema
-// migrations and typed queries, one set of SQL for both engines (see dialect.go).
+// Package storage keeps Afterglow's data, in one SQLite file or in PostgreSQL (one set of
+// SQL for both engines; dialect.go): schema migrations, typed queries, the domain rules
+// that ride on the data (check-in statuses, failure reasons, answers, quiet hours,
+// retention; rules.go), the sealing of user-written text, export and deletion of a
+// person's data, and online backups.
 //
 // Times are stored as unix milliseconds: they come back in UTC, to the millisecond, and the
 // zero time means unset. User-written text is sealed with AES-256-GCM before it is stored.
@@ -22,18 +25,21 @@ import (
 
 // Sentinel errors; callers test them with errors.Is.
 var (
-	ErrNotFound         = errors.New("not found")
-	ErrWrongKey         = errors.New("the encryption key does not match this database")
-	ErrTooNew           = errors.New("database schema is newer than this afterglow")
-	ErrAlreadyPartners  = errors.New("already partners")
-	ErrInvitePending    = errors.New("an invitation between these two is already pending")
-	ErrInviteLimit      = errors.New("daily invitation limit reached")
-	ErrInviteRefused    = errors.New("invitation refused") // blocked or invitations off: one error so a block cannot be probed
-	ErrExpired          = errors.New("expired")
-	ErrCheckInLimit     = errors.New("daily check-in limit reached")
-	ErrNotPartners      = errors.New("not partners")
-	ErrClosed           = errors.New("the answer window is over")
-	ErrNoKeyCheck       = errors.New("the database has no key check: whether the encryption key is right cannot be told, so it is not opened")
+	ErrNotFound        = errors.New("not found")
+	ErrWrongKey        = errors.New("the encryption key does not match this database")
+	ErrTooNew          = errors.New("database schema is newer than this afterglow")
+	ErrAlreadyPartners = errors.New("already partners")
+	ErrInvitePending   = errors.New("an invitation between these two is already pending")
+	ErrInviteLimit     = errors.New("daily invitation limit reached")
+	ErrInviteRefused   = errors.New("invitation refused") // blocked or invitations off: one error so a block cannot be probed
+	ErrExpired         = errors.New("expired")
+	ErrCheckInLimit    = errors.New("daily check-in limit reached")
+	ErrNotPartners     = errors.New("not partners")
+	ErrClosed          = errors.New("the answer window is over")
+	ErrNoKeyCheck      = errors.New("the database has no key check: whether the encryption key is right cannot be told, so it is not opened")
+	// ErrLogNotCleared: the change is committed, but readers kept SQLite from clearing the
+	// write-ahead log of the old pages; the next checkpoint clears them.
+	ErrLogNotCleared    = errors.New("the write-ahead log still holds the old pages until the next checkpoint")
 	ErrReadOnly         = errors.New("the database is read-only: afterglow must be able to write to the file, to its -wal and -shm files, and to their directory")
 	errKeyLength        = errors.New("the encryption key must be 32 bytes (AES-256)")
 	errMixedCheckIns    = errors.New("check-ins in one call must share sender and recipient")
@@ -274,8 +280,7 @@ func (db *DB) checkpoint(ctx context.Context) error {
 			return nil
 		}
 		if attempt == checkpointAttempts {
-			return fmt.Errorf("checkpoint: the write-ahead log %s-wal is still in use after %d attempts; "+
-				"the old pages it holds leave it at the next checkpoint", db.path, attempt)
+			return fmt.Errorf("checkpoint: %s-wal is still in use after %d attempts: %w", db.path, attempt, ErrLogNotCleared)
 		}
 		select {
 		case <-ctx.Done():

@@ -10,40 +10,42 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/afterglow-bot/afterglow/internal/discordlimits"
 )
 
-// Limits from /work/shared/discord-limits.md (Discord's published limits).
+// Discord's published limits, by the names this checker uses (values: discordlimits).
 const (
-	maxContent          = 2000
-	maxEmbeds           = 10
-	maxEmbedTotal       = 6000
-	maxEmbedTitle       = 256
-	maxEmbedDescription = 4096
-	maxEmbedFields      = 25
-	maxFieldName        = 256
-	maxFieldValue       = 1024
-	maxFooterText       = 2048
-	maxAuthorName       = 256
-	maxRows             = 5
-	maxButtonsPerRow    = 5
-	maxButtonLabel      = 80
-	maxCustomID         = 100
-	maxSelectOptions    = 25
-	maxSelectText       = 100
-	maxPlaceholder      = 150
-	maxModalTitle       = 45
-	maxModalRows        = 5
-	maxInputLabel       = 45
-	maxInputValue       = 4000
-	maxInputPlaceholder = 100
-	maxChoices          = 25
-	maxChoiceText       = 100
-	maxCommandOptions   = 25
-	maxCommandName      = 32
-	maxDescription      = 100
-	maxCommandTotal     = 4000
-	maxNonce            = 25
-	maxFiles            = 10
+	maxContent          = discordlimits.Content
+	maxEmbeds           = discordlimits.Embeds
+	maxEmbedTotal       = discordlimits.EmbedTotal
+	maxEmbedTitle       = discordlimits.EmbedTitle
+	maxEmbedDescription = discordlimits.EmbedDescription
+	maxEmbedFields      = discordlimits.EmbedFields
+	maxFieldName        = discordlimits.FieldName
+	maxFieldValue       = discordlimits.FieldValue
+	maxFooterText       = discordlimits.FooterText
+	maxAuthorName       = discordlimits.AuthorName
+	maxRows             = discordlimits.Rows
+	maxButtonsPerRow    = discordlimits.ButtonsPerRow
+	maxButtonLabel      = discordlimits.ButtonLabel
+	maxCustomID         = discordlimits.CustomID
+	maxSelectOptions    = discordlimits.SelectOptions
+	maxSelectText       = discordlimits.SelectText
+	maxPlaceholder      = discordlimits.Placeholder
+	maxModalTitle       = discordlimits.ModalTitle
+	maxModalRows        = discordlimits.ModalInputs
+	maxInputLabel       = discordlimits.InputLabel
+	maxInputValue       = discordlimits.InputValue
+	maxInputPlaceholder = discordlimits.InputHint
+	maxChoices          = discordlimits.Choices
+	maxChoiceText       = discordlimits.ChoiceText
+	maxCommandOptions   = discordlimits.CommandOptions
+	maxCommandName      = discordlimits.CommandName
+	maxDescription      = discordlimits.Description
+	maxCommandTotal     = discordlimits.CommandTotal
+	maxNonce            = discordlimits.Nonce
+	maxFiles            = discordlimits.Files
 
 	flagComponentsV2 = 1 << 15
 )

@@ -75,7 +75,8 @@ type Server struct {
 
 	lastID atomic.Uint64
 
-	gw gateway // websocket state, its own lock
+	gw gateway          // websocket state, its own lock
+	hi httpInteractions // HTTP-interactions mode (httpinteractions.go), its own lock
 
 	mu sync.Mutex // guards everything below
 	// records

@@ -525,10 +525,14 @@ func focusLast(opts []Option) bool {
 }
 
 // Dispatch sends the interaction as INTERACTION_CREATE to the newest gateway session,
-// waiting for one to exist (a disconnected session gets it when it resumes).
+// waiting for one to exist (a disconnected session gets it when it resumes); in
+// HTTP-interactions mode (UseHTTPInteractions) it POSTs it to the bot instead.
 func (s *Server) Dispatch(ctx context.Context, i Interaction) error {
 	if i.ID == "" || i.Token == "" || i.Payload == nil {
 		return errors.New("discordtest: Dispatch needs an interaction built by the server")
+	}
+	if url := s.interactionsURL(); url != "" {
+		return s.dispatchHTTP(url, i)
 	}
 	// The 3 s deadline runs from delivery, so first wait for a session to deliver to.
 	if err := s.waitFor(ctx, "a gateway session", s.hasLiveSession); err != nil {
