@@ -1,0 +1,235 @@
+package bot
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	dt "github.com/afterglow-bot/afterglow/internal/discordtest"
+	"github.com/afterglow-bot/afterglow/storage"
+	"github.com/afterglow-bot/afterglow/storage/pgtest"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.StopShared() // the cluster the PostgreSQL tests started, if any
+	os.Exit(code)
+}
+
+var pgDatabases atomic.Int64
+
+// pgDatabase is the URL of a new empty database on the test binary's throwaway PostgreSQL
+// cluster. Without a server the test is skipped, except under CI, where it fails.
+func pgDatabase(t *testing.T) string {
+	t.Helper()
+	c, err := pgtest.Shared()
+	if err != nil {
+		if pgtest.Required() {
+			t.Fatalf("PostgreSQL cannot start, and CI requires it: %v", err)
+		}
+		t.Skipf("no PostgreSQL server could start: %v", err)
+	}
+	url, err := c.CreateDatabase(fmt.Sprintf("bot_%d", pgDatabases.Add(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return url
+}
+
+// gatheredValue reads the value of the metric name (with label outcome=outcome, when given)
+// from h's metrics; ok is false when there is none.
+func gatheredValue(t testing.TB, h *harness, name, outcome string) (v float64, ok bool) {
+	t.Helper()
+	families, err := h.bot.metrics.registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if outcome != "" {
+				found := false
+				for _, l := range m.GetLabel() {
+					found = found || (l.GetName() == "outcome" && l.GetValue() == outcome)
+				}
+				if !found {
+					continue
+				}
+				return m.GetCounter().GetValue(), true
+			}
+			return m.GetGauge().GetValue(), true
+		}
+	}
+	return 0, false
+}
+
+// senderGauge reads afterglow_sender_active from h's metrics: 1 while h's bot is the
+// sender. A missing gauge fails the test.
+func senderGauge(t testing.TB, h *harness) float64 {
+	t.Helper()
+	v, ok := gatheredValue(t, h, "afterglow_sender_active", "")
+	if !ok {
+		t.Fatal("no afterglow_sender_active metric")
+	}
+	return v
+}
+
+// waitSender waits (real time, at most limit) until h's gauge says want, and returns how
+// long that took.
+func waitSender(t testing.TB, h *harness, want bool, limit time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for (senderGauge(t, h) == 1) != want {
+		if time.Since(start) > limit {
+			t.Fatalf("sender_active did not become %v within %s", want, limit)
+		}
+		time.Sleep(5 * time.Millisecond) // polls the election; no schedule of the bot depends on it
+	}
+	return time.Since(start)
+}
+
+// sentCount is how many check-ins h's own bot delivered.
+func sentCount(h *harness) float64 {
+	v, _ := gatheredValue(h.t, h, "afterglow_checkins_total", string(storage.StatusSent))
+	return v
+}
+
+// linkInStore makes a and b partners directly in the database.
+func linkInStore(t testing.TB, store *storage.DB, a, b dt.User, now time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	inv, err := store.CreateInvitation(ctx, a.ID, b.ID, now, time.Hour, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.AcceptInvitation(ctx, inv.ID, b.ID, now); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// terminateBackends ends, from the server's side, every session of the client connected
+// as appName: what PostgreSQL sees when that process is killed with SIGKILL (its TCP
+// connections close at once), so its session locks are released.
+func terminateBackends(t testing.TB, url, appName string) int {
+	t.Helper()
+	admin, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var n int
+	if err := admin.QueryRow("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1", appName).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestOneSenderAndTakeoverMidBatchDeliversEachCheckInOnce(t *testing.T) {
+	url := pgDatabase(t)
+	a := newHarness(t, withHTTPInteractions, withRealClock, withPostgres(url+"&application_name=replica_a"))
+	waitSender(t, a, true, 5*time.Second)
+	b := a.replica(url + "&application_name=replica_b")
+	ctx := context.Background()
+
+	now := a.now()
+	linkInStore(t, a.store, alice, bob, now.Add(-time.Minute))
+	const n = 50
+	var batch []storage.CheckIn
+	for range n {
+		batch = append(batch, storage.CheckIn{SenderID: alice.ID, RecipientID: bob.ID, DueAt: now})
+	}
+	scheduled, err := b.store.ScheduleCheckIns(ctx, batch, now, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.bot.checkInsScheduled() // scheduled on the replica that is not the sender: it must wake a
+
+	// On the real clock: the retries of what a's end disturbs must come due by themselves.
+	// Mid-batch (the pacer sends 48 a second), a "dies": every one of its sessions ends
+	// from the server's side, as with kill -9, and its process is left running, as after
+	// a network partition, so that it must also notice and stop on its own.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(a.botDMs(bob)) < 10 {
+		if time.Now().After(deadline) {
+			t.Fatalf("a delivered %d check-ins in 10 s", len(a.botDMs(bob)))
+		}
+		time.Sleep(time.Millisecond) // polls the stand-in's record
+	}
+	if senderGauge(t, b) != 0 || sentCount(b) != 0 {
+		t.Fatalf("b delivered %v check-ins (sender_active %v) while a was the sender", sentCount(b), senderGauge(t, b))
+	}
+	killedAt := time.Now()
+	if terminateBackends(t, url, "replica_a") == 0 {
+		t.Fatal("a had no session to end")
+	}
+	takeover := waitSender(t, b, true, 5*time.Second)
+	waitSender(t, a, false, 5*time.Second)
+	t.Logf("takeover: b became the sender %s after a's sessions ended (a had sent %d of %d)", takeover.Round(time.Millisecond), int(sentCount(a)), n)
+
+	for _, c := range scheduled {
+		for {
+			got, err := b.store.CheckIn(ctx, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status == storage.StatusSent {
+				break
+			}
+			if time.Since(killedAt) > 15*time.Second {
+				t.Fatalf("check-in %d is %s 15 s after the takeover", c.ID, got.Status)
+			}
+			time.Sleep(5 * time.Millisecond) // polls the database
+		}
+	}
+	// Exactly once, as bob sees it: one DM per check-in, under its nonce.
+	perNonce := map[string]int{}
+	for _, m := range a.botDMs(bob) {
+		perNonce[m.Nonce]++
+	}
+	for _, c := range scheduled {
+		if got := perNonce[checkInNonce(c.ID)]; got != 1 {
+			t.Errorf("check-in %d: bob got %d DMs", c.ID, got)
+		}
+	}
+	if len(perNonce) != n {
+		t.Errorf("bob got DMs under %d nonces, want %d", len(perNonce), n)
+	}
+	posts := len(a.srv.RequestsTo("POST /channels/*/messages"))
+	t.Logf("%d POSTs for %d check-ins (a repeat is answered by the nonce with the first message); a sent %v, b sent %v",
+		posts, n, sentCount(a), sentCount(b))
+	if sentCount(b) == 0 {
+		t.Error("b delivered nothing after the takeover")
+	}
+}
+
+func TestCheckInScheduledOnAnotherReplicaWakesTheSender(t *testing.T) {
+	url := pgDatabase(t)
+	sender := newHarness(t, withHTTPInteractions, withPostgres(url))
+	waitSender(t, sender, true, 5*time.Second)
+	sender.waitIdle()           // asleep until the idle recheck, an hour away
+	other := sender.replica("") // interactions now reach this replica
+	linkInStore(t, other.store, alice, bob, other.now().Add(-time.Minute))
+
+	cb := other.reply(other.srv.SlashCommand(alice, dm, "checkin", dt.SubCommand("send", dt.UserOption("partner", bob))))
+	if !strings.Contains(strings.ToLower(cb.Content), "check-in") {
+		t.Fatalf("/checkin send: %q", cb.Content)
+	}
+	// No clock moves and nobody wakes the sender's loop here: only the notification can.
+	deadline := time.Now().Add(3 * time.Second)
+	for len(sender.botDMs(bob)) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the sender did not deliver a check-in scheduled on another replica within 3 s")
+		}
+		time.Sleep(2 * time.Millisecond) // polls the stand-in's record
+	}
+	if senderGauge(t, other) != 0 || sentCount(other) != 0 {
+		t.Fatalf("the replica that is not the sender delivered %v", sentCount(other))
+	}
+}
