@@ -211,7 +211,7 @@ func TestOneSenderAndTakeoverMidBatchDeliversEachCheckInOnce(t *testing.T) {
 
 func TestCheckInScheduledOnAnotherReplicaWakesTheSender(t *testing.T) {
 	url := pgDatabase(t)
-	sender := newHarness(t, withHTTPInteractions, withPostgres(url))
+	sender := newHarness(t, withHTTPInteractions, withHTTP, withPostgres(url))
 	waitSender(t, sender, true, 5*time.Second)
 	sender.waitIdle()           // asleep until the idle recheck, an hour away
 	other := sender.replica("") // interactions now reach this replica
@@ -232,4 +232,11 @@ func TestCheckInScheduledOnAnotherReplicaWakesTheSender(t *testing.T) {
 	if senderGauge(t, other) != 0 || sentCount(other) != 0 {
 		t.Fatalf("the replica that is not the sender delivered %v", sentCount(other))
 	}
+	// Delivery elsewhere is fine: the replica that is not the sender is healthy, and its
+	// /metrics says it is not the sender.
+	if status, body := other.get("/healthz"); status != 200 {
+		t.Fatalf("/healthz on the replica that is not the sender: %d %q", status, body)
+	}
+	other.waitMetric("afterglow_sender_active", 0)
+	sender.waitMetric("afterglow_sender_active", 1)
 }
