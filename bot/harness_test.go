@@ -30,6 +30,8 @@ type harness struct {
 	level  slog.Level // the bot's log level
 	cfg    Config     // the bot's configuration, for replicas of it
 	stop   func()
+	// cancel ends the bot's Run without waiting for it (stop waits, then closes the database).
+	cancel context.CancelFunc
 }
 
 // harnessSetup is what options may change before the harness starts.
@@ -166,7 +168,7 @@ func (h *harness) start(cfg Config) {
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx) }()
 	var once sync.Once
-	h.bot, h.store, h.ctx, h.cfg = b, store, ctx, cfg
+	h.bot, h.store, h.ctx, h.cfg, h.cancel = b, store, ctx, cfg, cancel
 	h.stop = func() {
 		once.Do(func() {
 			cancel()

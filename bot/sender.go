@@ -17,6 +17,13 @@ const (
 	// closes, and the next try within senderRetry takes it, well within 5 s.
 	senderRetry = time.Second
 	senderCheck = time.Second
+	// senderHandover is how long a new sender waits before it delivers, when the lock is
+	// shared. The lock is free as soon as the previous sender's connection is gone, but
+	// that sender may still run (cut off from the database, or its lock's session ended by
+	// the server): it notices within two checks (one interval, one timeout) and cancels
+	// its sends, and then writes at most the outcomes of sends already answered. Only after
+	// that are its leases truly abandoned, and safe to hand out again (see delivery.run).
+	senderHandover = 2*senderCheck + time.Second
 )
 
 // senderLoop tries to become the sender now and then every senderRetry, and delivers for
@@ -58,7 +65,13 @@ func (b *Bot) senderTerm(ctx context.Context, lock *storage.SenderLock) {
 		}()
 	}
 	delivering := make(chan struct{})
-	go func() { defer close(delivering); b.delivery.run(termCtx) }()
+	go func() {
+		defer close(delivering)
+		if lock.Shared() && !sleepCtx(termCtx, senderHandover) {
+			return
+		}
+		b.delivery.run(termCtx)
+	}()
 	ticker := time.NewTicker(senderCheck)
 	defer ticker.Stop()
 	for lost := false; !lost; {

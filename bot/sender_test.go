@@ -138,27 +138,44 @@ func TestOneSenderAndTakeoverMidBatchDeliversEachCheckInOnce(t *testing.T) {
 	b := a.replica(url + "&application_name=replica_b")
 	ctx := context.Background()
 
+	// 50 check-ins to 10 recipients: Discord limits each DM channel to 5 messages a second.
 	now := a.now()
-	linkInStore(t, a.store, alice, bob, now.Add(-time.Minute))
-	const n = 50
-	var batch []storage.CheckIn
-	for range n {
-		batch = append(batch, storage.CheckIn{SenderID: alice.ID, RecipientID: bob.ID, DueAt: now})
+	var recipients []dt.User
+	for i := range 10 {
+		r := dt.User{ID: fmt.Sprintf("3000000000000001%02d", i), Username: fmt.Sprintf("r%d", i)}
+		recipients = append(recipients, r)
+		linkInStore(t, a.store, alice, r, now.Add(-time.Minute))
 	}
-	scheduled, err := b.store.ScheduleCheckIns(ctx, batch, now, 0)
-	if err != nil {
-		t.Fatal(err)
+	const n = 50
+	var scheduled []storage.CheckIn
+	for _, r := range recipients {
+		var batch []storage.CheckIn
+		for range n / len(recipients) {
+			batch = append(batch, storage.CheckIn{SenderID: alice.ID, RecipientID: r.ID, DueAt: now})
+		}
+		cs, err := b.store.ScheduleCheckIns(ctx, batch, now, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scheduled = append(scheduled, cs...)
+	}
+	dms := func() []dt.Message {
+		var all []dt.Message
+		for _, r := range recipients {
+			all = append(all, a.botDMs(r)...)
+		}
+		return all
 	}
 	b.bot.checkInsScheduled() // scheduled on the replica that is not the sender: it must wake a
 
 	// On the real clock: the retries of what a's end disturbs must come due by themselves.
-	// Mid-batch (the pacer sends 48 a second), a "dies": every one of its sessions ends
-	// from the server's side, as with kill -9, and its process is left running, as after
-	// a network partition, so that it must also notice and stop on its own.
+	// Mid-batch, a "dies" as with kill -9: every one of its database sessions is ended from
+	// the server's side (the lock goes with its session), and at the same moment its Run is
+	// cancelled, which aborts its sends in flight; it never releases the lock itself.
 	deadline := time.Now().Add(10 * time.Second)
-	for len(a.botDMs(bob)) < 10 {
+	for len(dms()) < 10 {
 		if time.Now().After(deadline) {
-			t.Fatalf("a delivered %d check-ins in 10 s", len(a.botDMs(bob)))
+			t.Fatalf("a delivered %d check-ins in 10 s", len(dms()))
 		}
 		time.Sleep(time.Millisecond) // polls the stand-in's record
 	}
@@ -169,10 +186,18 @@ func TestOneSenderAndTakeoverMidBatchDeliversEachCheckInOnce(t *testing.T) {
 	if terminateBackends(t, url, "replica_a") == 0 {
 		t.Fatal("a had no session to end")
 	}
+	a.cancel()
 	takeover := waitSender(t, b, true, 5*time.Second)
 	waitSender(t, a, false, 5*time.Second)
 	t.Logf("takeover: b became the sender %s after a's sessions ended (a had sent %d of %d)", takeover.Round(time.Millisecond), int(sentCount(a)), n)
 
+	for sentCount(b) == 0 {
+		if time.Since(killedAt) > 5*time.Second {
+			t.Fatal("b delivered nothing within 5 s of a's death")
+		}
+		time.Sleep(5 * time.Millisecond) // polls b's metrics
+	}
+	t.Logf("b's first delivery %s after a's sessions ended (after its %s handover wait)", time.Since(killedAt).Round(time.Millisecond), senderHandover)
 	for _, c := range scheduled {
 		for {
 			got, err := b.store.CheckIn(ctx, c.ID)
@@ -188,18 +213,20 @@ func TestOneSenderAndTakeoverMidBatchDeliversEachCheckInOnce(t *testing.T) {
 			time.Sleep(5 * time.Millisecond) // polls the database
 		}
 	}
-	// Exactly once, as bob sees it: one DM per check-in, under its nonce.
+	t.Logf("every check-in sent %s after a's sessions ended", time.Since(killedAt).Round(time.Millisecond))
+	// Exactly once, as the recipients see it: one DM per check-in, to its recipient, under its nonce.
 	perNonce := map[string]int{}
-	for _, m := range a.botDMs(bob) {
-		perNonce[m.Nonce]++
+	for _, m := range dms() {
+		perNonce[m.ChannelID+" "+m.Nonce]++
 	}
 	for _, c := range scheduled {
-		if got := perNonce[checkInNonce(c.ID)]; got != 1 {
-			t.Errorf("check-in %d: bob got %d DMs", c.ID, got)
+		ch, _ := a.bot.dmChannelRaw(ctx, c.RecipientID)
+		if got := perNonce[ch+" "+checkInNonce(c.ID)]; got != 1 {
+			t.Errorf("check-in %d: its recipient got %d DMs", c.ID, got)
 		}
 	}
-	if len(perNonce) != n {
-		t.Errorf("bob got DMs under %d nonces, want %d", len(perNonce), n)
+	if len(perNonce) != n || len(dms()) != n {
+		t.Errorf("%d DMs under %d nonces, want %d", len(dms()), len(perNonce), n)
 	}
 	posts := len(a.srv.RequestsTo("POST /channels/*/messages"))
 	t.Logf("%d POSTs for %d check-ins (a repeat is answered by the nonce with the first message); a sent %v, b sent %v",

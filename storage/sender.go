@@ -53,6 +53,11 @@ func (l *SenderLock) Check(ctx context.Context) error {
 	return nil
 }
 
+// Shared says whether other processes compete for the lock (PostgreSQL). A new holder
+// then takes over from a previous one that may still be running, unaware yet that its
+// lock is gone; on SQLite the file lock leaves no previous holder running.
+func (l *SenderLock) Shared() bool { return l.conn != nil }
+
 // Release gives the lock up by closing its session: no unlock statement that could fail
 // halfway. It may be called more than once.
 func (l *SenderLock) Release() {
