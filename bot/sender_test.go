@@ -267,3 +267,38 @@ func TestCheckInScheduledOnAnotherReplicaWakesTheSender(t *testing.T) {
 	other.waitMetric("afterglow_sender_active", 0)
 	sender.waitMetric("afterglow_sender_active", 1)
 }
+
+// TestSenderThatLosesItsLockStopsDelivering: a sender whose lock's session ends while it
+// keeps running (cut off, or its session killed on the server) must stop delivering once
+// its check fails, since another process may hold the lock by then; here one does.
+func TestSenderThatLosesItsLockStopsDelivering(t *testing.T) {
+	url := pgDatabase(t)
+	a := newHarness(t, withHTTPInteractions, withRealClock, withPostgres(url+"&application_name=replica_a"))
+	waitSender(t, a, true, 5*time.Second)
+	linkInStore(t, a.store, alice, bob, a.now().Add(-time.Minute))
+
+	// Another process takes the lock the moment a's session ends.
+	rival, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rival.Close()
+	conn, err := rival.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	lostAt := time.Now()
+	terminateBackends(t, url, "replica_a")
+	for held := false; !held; {
+		if err := conn.QueryRowContext(context.Background(), "SELECT pg_try_advisory_lock(hashtext(current_schema()), 2)").Scan(&held); err != nil {
+			t.Fatal(err)
+		}
+		if time.Since(lostAt) > 5*time.Second {
+			t.Fatal("the lock was not freed when a's session ended")
+		}
+	}
+	// The gauge drops only once a's delivery loop has returned.
+	stopped := waitSender(t, a, false, 3*time.Second)
+	t.Logf("a stopped being the sender %s after its session ended", stopped.Round(time.Millisecond))
+}
