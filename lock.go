@@ -7,8 +7,9 @@ import (
 	"syscall"
 )
 
-// lockInstance makes sure one afterglow at a time runs on a database: two would each
-// deliver the same check-ins. The lock is an flock on "<db>.lock", held as long as the
+// lockInstance makes sure one afterglow at a time runs on a SQLite database: two would
+// each deliver the same check-ins. (On PostgreSQL any number run, and the sender lock in
+// the database lets one deliver; this file lock is not taken there.) The lock is an flock on "<db>.lock", held as long as the
 // returned file is open: keep it reachable for the life of the instance (a dropped file is
 // closed by the garbage collector). The kernel releases it when the process ends, however
 // it ends.

@@ -146,9 +146,13 @@ func setup(ctx context.Context, configPath string, getenv func(string) (string, 
 	if err != nil {
 		return nil, fmt.Errorf("load guidance texts: %w", err)
 	}
-	lock, err := lockInstance(cfg.Storage.Path)
-	if err != nil {
-		return nil, err
+	// With PostgreSQL there is no file lock: replicas share the database, each may answer
+	// interactions, and the sender lock in the database elects the one that delivers.
+	var lock *os.File // nil: Close on it is a harmless error
+	if cfg.Storage.Driver != storage.DriverPostgres {
+		if lock, err = lockInstance(cfg.Storage.Path); err != nil {
+			return nil, err
+		}
 	}
 	b, store, err := openBot(ctx, cfg, lib, log)
 	if err != nil {

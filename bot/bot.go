@@ -46,9 +46,11 @@ type Bot struct {
 	// interactionsAddr is where the HTTP interactions endpoint listens (string).
 	interactionsAddr atomic.Value
 	gatewayUp        atomic.Bool
-	connects         atomic.Int64 // gateway connections so far; more than one means reconnects
-	registered       sync.Once
-	inflight         sync.WaitGroup
+	// senderActive is set while this process holds the sender lock and runs delivery.
+	senderActive atomic.Bool
+	connects     atomic.Int64 // gateway connections so far; more than one means reconnects
+	registered   sync.Once
+	inflight     sync.WaitGroup
 	// deferAfter is how long a handler may run before the interaction is deferred.
 	deferAfter time.Duration
 	// retryBase is the first retry delay of a failed delivery; tests shorten it.
@@ -83,7 +85,7 @@ func New(o Options) (*Bot, error) {
 	b := &Bot{cfg: o.Config, log: o.Log, store: o.Store, clock: o.Clock, deferAfter: 2 * time.Second, retryBase: time.Second,
 		pacer: newPacer(dmRatePerSec)}
 	b.delivery = newDelivery(b)
-	b.metrics = newMetrics(b.gatewayUp.Load)
+	b.metrics = newMetrics(b.gatewayUp.Load, b.senderActive.Load)
 	b.appID.Store(o.Config.Discord.ApplicationID)
 	if o.HTTP == nil {
 		o.HTTP = NewTransport() // one for the three sessions, so that they share connections
@@ -137,11 +139,24 @@ func (b *Bot) guildName(ctx context.Context, guildID string) string {
 	return g.Name
 }
 
-// checkInsScheduled is the commands' Wake: /checkin send stored check-ins.
+// checkInsScheduled is the commands' Wake: /checkin send stored check-ins. The sender may
+// be another replica: NOTIFY wakes it (on SQLite that does nothing; the loop is ours).
 func (b *Bot) checkInsScheduled() {
 	b.metrics.scheduled()
 	b.delivery.Wake()
+	if b.senderActive.Load() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), notifyTimeout)
+	defer cancel()
+	if err := b.store.NotifyScheduled(ctx); err != nil {
+		// The sender still finds the check-in at its next look, within the idle recheck.
+		b.storeFailed(b.log, "wake the sender", err)
+	}
 }
+
+// notifyTimeout bounds the NOTIFY that wakes the sender, inside an interaction's answer.
+const notifyTimeout = 2 * time.Second
 
 // storeFailed logs a failed database operation of the bot at error level and counts it.
 // A cancelled context (shutting down) is not the database's failure: it is not counted,
@@ -246,7 +261,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	var background sync.WaitGroup
 	background.Add(2)
-	go func() { defer background.Done(); b.delivery.run(ctx) }()
+	go func() { defer background.Done(); b.senderLoop(ctx) }()
 	go func() { defer background.Done(); b.purgeLoop(ctx) }()
 
 	<-ctx.Done()

@@ -57,8 +57,17 @@ func (d *delivery) Wake() {
 	}
 }
 
-// run loops until ctx ends: deliver what is due, then sleep until the next due time.
+// run loops until ctx ends: deliver what is due, then sleep until the next due time. It
+// runs for one sender term (see senderTerm): ctx ends when the term does.
 func (d *delivery) run(ctx context.Context) {
+	// Every lease left is abandoned, so it is released at once rather than after its minute:
+	// only the holder of the sender lock claims, and we hold it, so the leases are a
+	// previous sender's. That sender is gone (killed: the server freed its lock with its
+	// connection) or has stopped: senderTerm waited senderHandover before this, longer than
+	// a sender that still runs takes to notice its lock is gone and cancel its sends. A DM
+	// it had already posted is not sent twice: the resend carries the same nonce, Discord
+	// answers with the first message, and MarkSent accepts that same message again. On
+	// SQLite the file lock makes this process the only one, and leases left are a crash's.
 	if n, err := d.b.store.ReleaseLeases(ctx); err != nil {
 		d.b.storeFailed(d.log, "release leases", err)
 	} else if n > 0 {

@@ -28,7 +28,10 @@ type harness struct {
 	dbPath string
 	log    io.Writer  // where the bot logs its warnings and errors
 	level  slog.Level // the bot's log level
+	cfg    Config     // the bot's configuration, for replicas of it
 	stop   func()
+	// cancel ends the bot's Run without waiting for it (stop waits, then closes the database).
+	cancel context.CancelFunc
 }
 
 // harnessSetup is what options may change before the harness starts.
@@ -40,6 +43,7 @@ type harnessSetup struct {
 	log       io.Writer                // a copy of the bot's log, warnings and up
 	level     slog.Level               // the bot's log level; warnings unless withDebugLog
 	httpMode  bool                     // interactions over HTTP, no gateway (withHTTPInteractions)
+	pgURL     string                   // the PostgreSQL database to run on (withPostgres); "": SQLite
 }
 
 type harnessOption func(*harnessSetup)
@@ -81,6 +85,11 @@ func withHTTPInteractions(s *harnessSetup) { s.httpMode = true }
 // pass by itself.
 func withRealClock(s *harnessSetup) { s.realClock = true }
 
+// withPostgres runs the bot on the PostgreSQL database at url instead of SQLite.
+func withPostgres(url string) harnessOption {
+	return func(s *harnessSetup) { s.pgURL = url }
+}
+
 func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	t.Helper()
 	setup := harnessSetup{cfg: DefaultConfig(), srv: discordtest.Options{Token: testToken}, level: slog.LevelWarn}
@@ -112,8 +121,29 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	cfg.Discord.Token = testToken
 	cfg.Discord.APIBase = srv.APIBase()
 	cfg.Storage.Path = h.dbPath
+	if setup.pgURL != "" {
+		cfg.Storage.Driver, cfg.Storage.URL = storage.DriverPostgres, setup.pgURL
+	}
 	h.start(cfg)
 	return h
+}
+
+// replica starts another bot on h's database, stand-in and clock, as a second replica
+// behind the same load balancer: from now on the stand-in sends interactions to it (HTTP
+// interactions mode only). url, when not "", is the database URL it uses (e.g. with an
+// application_name of its own).
+func (h *harness) replica(url string) *harness {
+	h.t.Helper()
+	if h.cfg.Discord.Gateway {
+		h.t.Fatal("replicas need withHTTPInteractions")
+	}
+	r := &harness{t: h.t, srv: h.srv, clock: h.clock, now: h.now, dbPath: h.dbPath, log: h.log, level: h.level}
+	cfg := h.cfg
+	if url != "" {
+		cfg.Storage.URL = url
+	}
+	r.start(cfg)
+	return r
 }
 
 // start runs a bot over the harness's database until the test ends or stop is called.
@@ -125,7 +155,7 @@ func (h *harness) start(cfg Config) {
 		runFor = 30 * time.Minute
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), runFor)
-	store, err := storage.Open(ctx, h.dbPath, make([]byte, 32))
+	store, err := storage.OpenConfig(ctx, storage.Config{Driver: cfg.Storage.Driver, Path: h.dbPath, URL: cfg.Storage.URL}, make([]byte, 32))
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -138,7 +168,7 @@ func (h *harness) start(cfg Config) {
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx) }()
 	var once sync.Once
-	h.bot, h.store, h.ctx = b, store, ctx
+	h.bot, h.store, h.ctx, h.cfg, h.cancel = b, store, ctx, cfg, cancel
 	h.stop = func() {
 		once.Do(func() {
 			cancel()

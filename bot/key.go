@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -9,6 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/afterglow-bot/afterglow/storage"
 )
 
 // keyBytes is the AES-256 key size.
@@ -26,7 +30,8 @@ func WrongKey(dbPath, source string) error {
 
 // LoadKey returns the storage encryption key and where it came from: storage.encryption_key
 // (or its environment variable) when set, else the key file beside the database, which is
-// created with a fresh random key on first start. The source is named in errors and logs;
+// created with a fresh random key on first start (on PostgreSQL: only while the database
+// has no key check yet; see requireNewDatabase). The source is named in errors and logs;
 // the key itself never is.
 func LoadKey(cfg Config) (key []byte, source string, created bool, err error) {
 	if s := strings.TrimSpace(cfg.Storage.EncryptionKey); s != "" {
@@ -49,12 +54,8 @@ func LoadKey(cfg Config) (key []byte, source string, created bool, err error) {
 		return nil, "", false, fmt.Errorf("read key file %s: %w", path, err)
 	}
 	// A new key cannot read what an existing database holds, and would hide that its key is lost.
-	if _, err := os.Lstat(cfg.Storage.Path); err == nil {
-		return nil, "", false, fmt.Errorf("database %s exists but its encryption key is missing: "+
-			"no storage.encryption_key (or AFTERGLOW_STORAGE_ENCRYPTION_KEY) and no key file %s; "+
-			"restore the key from your backup (a new key could not read the database)", cfg.Storage.Path, path)
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, "", false, fmt.Errorf("database %s: %w", cfg.Storage.Path, err)
+	if err := requireNewDatabase(cfg, path); err != nil {
+		return nil, "", false, err
 	}
 	key = make([]byte, keyBytes)
 	if _, err := rand.Read(key); err != nil {
@@ -64,6 +65,40 @@ func LoadKey(cfg Config) (key []byte, source string, created bool, err error) {
 		return nil, "", false, fmt.Errorf("write key file %s: %w", path, err)
 	}
 	return key, "key file " + path, true, nil
+}
+
+// keyCheckTimeout bounds asking PostgreSQL whether the database already has a key.
+const keyCheckTimeout = 10 * time.Second
+
+// requireNewDatabase refuses to make a key for a database that already holds data: for
+// SQLite, when its file exists; for PostgreSQL, when the database has a key check (some
+// replica set it up with a key). Replicas share the database, not a directory: all but the
+// first need storage.encryption_key (or a copy of the key file), and a key made here for
+// such a database would only be refused by it and left behind as a stray key file.
+func requireNewDatabase(cfg Config, path string) error {
+	if cfg.Storage.Driver == storage.DriverPostgres {
+		ctx, cancel := context.WithTimeout(context.Background(), keyCheckTimeout)
+		defer cancel()
+		has, err := storage.PostgresHasKeyCheck(ctx, cfg.Storage.URL)
+		if err != nil {
+			return err
+		}
+		if has {
+			return fmt.Errorf("database %s already has an encryption key, and none is configured here: "+
+				"set storage.encryption_key (or AFTERGLOW_STORAGE_ENCRYPTION_KEY) to the key every replica shares, "+
+				"or copy the key file of the first replica to %s (a new key could not read the database)",
+				cfg.Storage.DatabaseName(), path)
+		}
+		return nil
+	}
+	if _, err := os.Lstat(cfg.Storage.Path); err == nil {
+		return fmt.Errorf("database %s exists but its encryption key is missing: "+
+			"no storage.encryption_key (or AFTERGLOW_STORAGE_ENCRYPTION_KEY) and no key file %s; "+
+			"restore the key from your backup (a new key could not read the database)", cfg.Storage.Path, path)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("database %s: %w", cfg.Storage.Path, err)
+	}
+	return nil
 }
 
 // writeKeyFile makes path hold data, all of it or nothing: a key file cut short by a full

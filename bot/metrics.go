@@ -30,8 +30,9 @@ type metrics struct {
 	databaseErrors prometheus.Counter
 }
 
-// newMetrics registers every metric; connected reports the gateway state at each scrape.
-func newMetrics(connected func() bool) *metrics {
+// newMetrics registers every metric; connected reports the gateway state and sender
+// whether this process runs the delivery loop, at each scrape.
+func newMetrics(connected, sender func() bool) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		interactions: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -78,8 +79,17 @@ func newMetrics(connected func() bool) *metrics {
 		}
 		return 0
 	})
+	senderActive := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "afterglow_sender_active",
+		Help: "1 while this process holds the sender lock and delivers check-ins, else 0 (another replica delivers).",
+	}, func() float64 {
+		if sender() {
+			return 1
+		}
+		return 0
+	})
 	m.registry.MustRegister(m.interactions, m.handlerLatency, m.schedulings, m.checkins, m.lateness,
-		m.rateLimits, m.reconnects, m.databaseErrors, gatewayUp,
+		m.rateLimits, m.reconnects, m.databaseErrors, gatewayUp, senderActive,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Outcomes that have not happened yet still show, as 0, so dashboards and alerts see them.
 	for _, s := range []storage.CheckInStatus{storage.StatusSent, storage.StatusAnswered, storage.StatusFailed, storage.StatusUndeliverable, storage.StatusDropped} {

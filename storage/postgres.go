@@ -208,24 +208,11 @@ func discard(c *sql.Conn) {
 // another replica can take it). ok is false when another process holds it. On SQLite it
 // always succeeds: the file lock taken at start-up already keeps a second process out.
 func (db *DB) AcquireSenderLock(ctx context.Context) (release func(), ok bool, err error) {
-	if !db.pg {
-		return func() {}, true, nil
+	l, err := db.TakeSenderLock(ctx)
+	if err != nil || l == nil {
+		return nil, false, err
 	}
-	conn, err := db.sql.Conn(ctx)
-	if err != nil {
-		return nil, false, fmt.Errorf("acquire sender lock: %w", db.redact(err))
-	}
-	db.pgConn.add(conn)
-	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock(hashtext(current_schema()), $1)", pgSenderLock).Scan(&ok); err != nil || !ok {
-		db.pgConn.drop(conn)
-		if err != nil {
-			return nil, false, fmt.Errorf("acquire sender lock: %w", db.redact(err))
-		}
-		return nil, false, nil
-	}
-	var once sync.Once
-	// Closing the session releases the lock: no unlock statement that could fail halfway.
-	return func() { once.Do(func() { db.pgConn.drop(conn) }) }, true, nil
+	return l.Release, true, nil
 }
 
 // NotifyScheduled wakes the sender after a check-in was scheduled by another replica. On

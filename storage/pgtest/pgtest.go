@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -211,4 +212,27 @@ func (c *Cluster) Stop() {
 		}
 	}
 	os.RemoveAll(c.dir)
+}
+
+// shared is the one cluster of a test binary that starts it on first use (Shared).
+var shared struct {
+	once sync.Once
+	c    *Cluster
+	err  error
+}
+
+// Shared starts a cluster on first use and returns the same one afterwards, for packages
+// whose PostgreSQL tests are a few among many: the others then start no server. The test
+// binary's TestMain stops it with StopShared.
+func Shared() (*Cluster, error) {
+	shared.once.Do(func() { shared.c, shared.err = Start() })
+	return shared.c, shared.err
+}
+
+// StopShared stops the cluster Shared started, if it did.
+func StopShared() {
+	shared.once.Do(func() {}) // none may start after this
+	if shared.c != nil {
+		shared.c.Stop()
+	}
 }

@@ -1,0 +1,123 @@
+package bot
+
+import (
+	"context"
+	"time"
+
+	"github.com/afterglow-bot/afterglow/storage"
+)
+
+// Sender election. Every replica answers interactions; one at a time delivers check-ins:
+// the one holding the sender lock (a PostgreSQL session advisory lock; on SQLite the file
+// lock taken at start-up, so the one process always holds it).
+const (
+	// senderRetry is how often a replica that is not the sender tries to become it, and
+	// senderCheck how often the sender makes sure its lock's connection is alive. Together
+	// they bound a takeover: the server drops a dead process's lock when its connection
+	// closes, and the next try within senderRetry takes it, well within 5 s.
+	senderRetry = time.Second
+	senderCheck = time.Second
+	// senderHandover is how long a new sender waits before it delivers, when the lock is
+	// shared. The lock is free as soon as the previous sender's connection is gone, but
+	// that sender may still run (cut off from the database, or its lock's session ended by
+	// the server): it notices within two checks (one interval, one timeout) and cancels
+	// its sends, and then writes at most the outcomes of sends already answered. Only after
+	// that are its leases truly abandoned, and safe to hand out again (see delivery.run).
+	senderHandover = 2*senderCheck + time.Second
+)
+
+// senderLoop tries to become the sender now and then every senderRetry, and delivers for
+// as long as it is, until ctx ends.
+func (b *Bot) senderLoop(ctx context.Context) {
+	for ctx.Err() == nil {
+		lock, err := b.store.TakeSenderLock(ctx)
+		switch {
+		case err != nil:
+			b.storeFailed(b.log, "try to become the sender", err)
+		case lock != nil:
+			b.senderTerm(ctx, lock)
+			continue // the lock was lost: try again at once, it may be free
+		}
+		if !sleepCtx(ctx, senderRetry) {
+			return
+		}
+	}
+}
+
+// senderTerm delivers while lock holds: it listens for check-ins scheduled on other
+// replicas, runs the delivery loop, and pings the lock's connection every senderCheck.
+// When the ping fails, delivery stops at once (in-flight sends are cancelled; what they
+// leave leased is released by the next sender), and the lock is let go.
+func (b *Bot) senderTerm(ctx context.Context, lock *storage.SenderLock) {
+	defer lock.Release()
+	termCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	b.senderActive.Store(true)
+	b.log.Info("this process is now the sender: it delivers check-ins")
+	// Listen before the first claim, so that nothing scheduled meanwhile goes unseen.
+	if wake, err := b.store.ListenScheduled(termCtx); err != nil {
+		b.storeFailed(b.log, "listen for check-ins scheduled elsewhere", err)
+	} else {
+		go func() {
+			for range chanUntil(termCtx, wake) {
+				b.delivery.Wake()
+			}
+		}()
+	}
+	delivering := make(chan struct{})
+	go func() {
+		defer close(delivering)
+		if lock.Shared() && !sleepCtx(termCtx, senderHandover) {
+			return
+		}
+		b.delivery.run(termCtx)
+	}()
+	ticker := time.NewTicker(senderCheck)
+	defer ticker.Stop()
+	for lost := false; !lost; {
+		select {
+		case <-ctx.Done():
+			lost = true
+		case <-ticker.C:
+			check, cancel := context.WithTimeout(termCtx, senderCheck)
+			err := lock.Check(check)
+			cancel()
+			if err != nil && ctx.Err() == nil {
+				b.log.Warn("lost the sender lock: stopping delivery; another replica may take over", "err", err)
+				lost = true
+			}
+		}
+	}
+	stop()
+	<-delivering
+	b.senderActive.Store(false)
+	b.log.Info("this process is no longer the sender")
+}
+
+// chanUntil yields what arrives on c until ctx ends.
+func chanUntil(ctx context.Context, c <-chan struct{}) func(func(struct{}) bool) {
+	return func(yield func(struct{}) bool) {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case v := <-c:
+				if !yield(v) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// sleepCtx waits d, or less when ctx ends first; it reports whether ctx is still going.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
