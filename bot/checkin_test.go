@@ -162,7 +162,7 @@ func TestClosedDMsTellTheSenderAndShowInList(t *testing.T) {
 }
 
 func TestServerErrorsAndRateLimitsAreRetriedOnce(t *testing.T) {
-	h := newHarness(t, withRealClock)
+	h := newHarness(t)
 	h.linkPartners(alice, bob)
 	h.srv.FailNext("POST /channels/*/messages", 503, 3)
 	h.reply(h.srv.SlashCommand(alice, guild, "checkin", dt.SubCommand("send", dt.UserOption("partner", bob))))

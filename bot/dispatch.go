@@ -72,7 +72,7 @@ func (b *Bot) dispatch(ctx context.Context, i *discordgo.Interaction) {
 // deferral acknowledges an interaction whose handler is still running after deferAfter,
 // so the user never sees "did not respond"; the answer then fills the placeholder.
 type deferral struct {
-	timer *time.Timer // nil: this interaction cannot be deferred
+	timer Timer // nil: this interaction cannot be deferred
 	ack   callbackJSON
 	mu    sync.Mutex
 	state int           // deferralWaiting, deferralAnswered or deferralAcked
@@ -96,7 +96,7 @@ func (b *Bot) startDeferral(i *discordgo.Interaction, req commands.Request, log 
 	if req.Kind == commands.KindComponent || req.Kind == commands.KindModal {
 		d.ack = callbackJSON{Type: discordgo.InteractionResponseDeferredMessageUpdate}
 	}
-	d.timer = time.AfterFunc(b.deferAfter, func() {
+	d.timer = b.clock.AfterFunc(b.deferAfter, func() {
 		d.mu.Lock()
 		if d.state != deferralWaiting {
 			d.mu.Unlock()
