@@ -272,7 +272,9 @@ func (b *Bot) applicationID() string {
 	return id
 }
 
-// waitTimeout waits for wg, but no longer than d, so shutdown stays bounded.
+// waitTimeout waits for wg, but no longer than d, so shutdown stays bounded. It waits on
+// the wall clock, not the bot's Clock: the bound is a promise to whoever stops the process
+// (systemd, a container runtime), who counts real seconds.
 func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()

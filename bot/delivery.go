@@ -103,8 +103,10 @@ func (d *delivery) prefetchChannels(ctx context.Context, until time.Duration) (a
 		d.b.storeFailed(d.log, "list upcoming recipients", err)
 		return false
 	}
-	ctx, cancel := context.WithTimeout(ctx, until)
+	// Bounded on the bot's clock, like the sleep it stands in for.
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	defer d.b.clock.AfterFunc(until, cancel).Stop()
 	for _, id := range ids {
 		select {
 		case <-d.wake:
