@@ -28,7 +28,7 @@ type Bot struct {
 	log    *slog.Logger
 	store  *storage.DB
 	router *commands.Router
-	clock  commands.Clock
+	clock Clock
 
 	// gateway receives events. callbacks answers interactions and dms sends direct messages:
 	// each has its own discordgo rate limiter, so DM pacing or a global 429 on DMs can never
@@ -63,7 +63,7 @@ type Options struct {
 	Store   *storage.DB
 	Content *content.Library
 	Log     *slog.Logger
-	Clock   commands.Clock    // nil: time.Now
+	Clock   Clock             // nil: RealClock
 	HTTP    http.RoundTripper // nil: NewTransport()
 	Version string
 }
@@ -80,10 +80,10 @@ func New(o Options) (*Bot, error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	if o.Clock == nil {
-		o.Clock = time.Now
+		o.Clock = RealClock{}
 	}
 	b := &Bot{cfg: o.Config, log: o.Log, store: o.Store, clock: o.Clock, deferAfter: 2 * time.Second, retryBase: time.Second,
-		pacer: newPacer(dmRatePerSec)}
+		pacer: newPacer(dmRatePerSec, o.Clock)}
 	b.delivery = newDelivery(b)
 	b.metrics = newMetrics(b.gatewayUp.Load, b.senderActive.Load)
 	b.appID.Store(o.Config.Discord.ApplicationID)
@@ -107,7 +107,7 @@ func New(o Options) (*Bot, error) {
 	b.router = commands.NewRouter(commands.Deps{
 		Content:   o.Content,
 		Store:     o.Store,
-		Clock:     o.Clock,
+		Clock:     o.Clock.Now,
 		DM:        b,
 		Wake:      b.checkInsScheduled,
 		Answered:  b.metrics.answered,
@@ -302,7 +302,9 @@ func (b *Bot) applicationID() string {
 	return id
 }
 
-// waitTimeout waits for wg, but no longer than d, so shutdown stays bounded.
+// waitTimeout waits for wg, but no longer than d, so shutdown stays bounded. It waits on
+// the wall clock, not the bot's Clock: the bound is a promise to whoever stops the process
+// (systemd, a container runtime), who counts real seconds.
 func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
@@ -312,24 +314,24 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
 	}
 }
 
+// purgeEvery is how often purgeLoop looks for records past their retention.
+const purgeEvery = 6 * time.Hour
+
 // purgeLoop deletes finished check-ins and closed invitations past their retention, at
-// start and then every few hours.
+// start and then every purgeEvery.
 func (b *Bot) purgeLoop(ctx context.Context) {
 	keep := time.Duration(b.cfg.Storage.RetentionDays) * 24 * time.Hour
 	for {
-		if n, err := b.store.Purge(ctx, b.clock(), keep); err != nil {
+		if n, err := b.store.Purge(ctx, b.clock.Now(), keep); err != nil {
 			if ctx.Err() == nil {
 				b.storeFailed(b.log, "purge old records", err)
 			}
 		} else if n > 0 {
 			b.log.Info("purged old records", "count", n)
 		}
-		t := time.NewTimer(6 * time.Hour)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		sleepCtx(ctx, b.clock, purgeEvery)
+		if ctx.Err() != nil {
 			return
-		case <-t.C:
 		}
 	}
 }

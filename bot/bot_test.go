@@ -1,11 +1,9 @@
 package bot
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -50,7 +48,7 @@ func TestRegistersCommandsForEveryContextOnceByHash(t *testing.T) {
 // to report as an error: the next start registers again, since it never learnt that the
 // first attempt worked.
 func TestShutdownDuringRegistrationIsNotAnError(t *testing.T) {
-	var logs lockedLog
+	var logs dt.LockedBuffer
 	h := newHarness(t, withLatency("PUT /applications/*/commands", 2*time.Second), withLog(&logs))
 	h.stop() // the stand-in holds the commands; its answer is still 2 s away
 	if strings.Contains(logs.String(), "level=ERROR") {
@@ -59,30 +57,9 @@ func TestShutdownDuringRegistrationIsNotAnError(t *testing.T) {
 	h.srv.SetLatency("PUT /applications/*/commands", 0)
 	h.start(h.bot.cfg)
 	// The stand-in already lists the commands, so start does not wait for this overwrite.
-	for deadline := time.Now().Add(5 * time.Second); h.srv.CommandOverwrites() < 2; {
-		if time.Now().After(deadline) {
-			t.Fatal("the restart never registered the commands again")
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !dt.Eventually(5*time.Second, func() bool { return h.srv.CommandOverwrites() >= 2 }) {
+		t.Fatal("the restart never registered the commands again")
 	}
-}
-
-// lockedLog is a log sink that tests read while the bot may still write to it.
-type lockedLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }
 
 func TestGuildRegistration(t *testing.T) {
@@ -211,11 +188,10 @@ func TestSlowHandlerIsDeferredThenFilled(t *testing.T) {
 
 func testSlowHandlerIsDeferredThenFilled(t *testing.T, opts ...harnessOption) {
 	h := newHarness(t, opts...)
-	h.bot.deferAfter = 20 * time.Millisecond
 	var calls atomic.Int32
 	standIn(h.bot, func(ctx context.Context, req commands.Request, next commands.Handler) commands.Result {
 		calls.Add(1)
-		time.Sleep(100 * time.Millisecond) // stands for slow work; nothing waits on a schedule
+		h.outlastDeferral(ctx, req) // stands for slow work
 		return next(ctx, req)
 	})
 	i := h.srv.SlashCommand(alice, guild, "aftercare", dt.StringOption("topic", "chill"))
@@ -237,6 +213,18 @@ func testSlowHandlerIsDeferredThenFilled(t *testing.T, opts ...harnessOption) {
 	}
 }
 
+// outlastDeferral is a handler's slow work: it moves the clock past the bot's deferral
+// and returns once the deferral has reached Discord. The deferral waits on the bot's
+// clock, so it comes well within the real time it would take on the wall clock.
+func (h *harness) outlastDeferral(ctx context.Context, req commands.Request) {
+	h.clock.Advance(h.bot.deferAfter)
+	ctx, cancel := context.WithTimeout(ctx, h.bot.deferAfter/2)
+	defer cancel()
+	if _, err := h.srv.WaitCallback(ctx, req.InteractionID); err != nil {
+		h.t.Errorf("no deferral: %v", err)
+	}
+}
+
 // A slow click answered with a private reply gets a follow-up (with its file), and the
 // clicked message stays as it was.
 func TestSlowClickWithAPrivateReplyGetsAFollowUp(t *testing.T) {
@@ -245,10 +233,8 @@ func TestSlowClickWithAPrivateReplyGetsAFollowUp(t *testing.T) {
 
 func testSlowClickWithAPrivateReplyGetsAFollowUp(t *testing.T, opts ...harnessOption) {
 	h := newHarness(t, opts...)
-	// Set before the first interaction, as in TestSlowHandlerIsDeferredThenFilled.
-	h.bot.deferAfter = 20 * time.Millisecond
 	standIn(h.bot, func(ctx context.Context, req commands.Request, next commands.Handler) commands.Result {
-		time.Sleep(100 * time.Millisecond)
+		h.outlastDeferral(ctx, req)
 		if req.Kind != commands.KindComponent {
 			return next(ctx, req)
 		}

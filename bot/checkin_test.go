@@ -168,7 +168,7 @@ func testClosedDMsTellTheSenderAndShowInList(t *testing.T, opts ...harnessOption
 }
 
 func TestServerErrorsAndRateLimitsAreRetriedOnce(t *testing.T) {
-	h := newHarness(t, withRealClock)
+	h := newHarness(t)
 	h.linkPartners(alice, bob)
 	h.srv.FailNext("POST /channels/*/messages", 503, 3)
 	h.reply(h.srv.SlashCommand(alice, guild, "checkin", dt.SubCommand("send", dt.UserOption("partner", bob))))

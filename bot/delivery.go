@@ -75,7 +75,7 @@ func (d *delivery) run(ctx context.Context) {
 	}
 	d.tellUntold(ctx)
 	for ctx.Err() == nil {
-		batch, err := d.b.store.ClaimDue(ctx, d.b.clock(), leaseFor, claimBatch)
+		batch, err := d.b.store.ClaimDue(ctx, d.b.clock.Now(), leaseFor, claimBatch)
 		if err != nil {
 			d.b.storeFailed(d.log, "claim due check-ins", err)
 			d.sleep(ctx, time.Second)
@@ -91,7 +91,7 @@ func (d *delivery) run(ctx context.Context) {
 			d.b.storeFailed(d.log, "find next due check-in", err)
 			wait = time.Second
 		} else if ok {
-			wait = min(next.Sub(d.b.clock()), idleRecheck)
+			wait = min(next.Sub(d.b.clock.Now()), idleRecheck)
 		}
 		if wait > 0 && wait <= prefetchAhead && d.prefetchChannels(ctx, wait) {
 			continue // that took time, or a wake-up cut it short: look again
@@ -107,13 +107,15 @@ func (d *delivery) run(ctx context.Context) {
 // moment then needs one request each. It reports whether it did anything (so the wait must
 // be worked out again) or was cut short by a wake-up.
 func (d *delivery) prefetchChannels(ctx context.Context, until time.Duration) (acted bool) {
-	ids, err := d.b.store.UpcomingRecipients(ctx, d.b.clock().Add(prefetchAhead), prefetchMax)
+	ids, err := d.b.store.UpcomingRecipients(ctx, d.b.clock.Now().Add(prefetchAhead), prefetchMax)
 	if err != nil {
 		d.b.storeFailed(d.log, "list upcoming recipients", err)
 		return false
 	}
-	ctx, cancel := context.WithTimeout(ctx, until)
+	// Bounded on the bot's clock, like the sleep it stands in for.
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	defer d.b.clock.AfterFunc(until, cancel).Stop()
 	for _, id := range ids {
 		select {
 		case <-d.wake:
@@ -138,12 +140,12 @@ func (d *delivery) prefetchChannels(ctx context.Context, until time.Duration) (a
 func (d *delivery) sleep(ctx context.Context, wait time.Duration) {
 	d.busy.Store(false)
 	defer d.busy.Store(true)
-	t := time.NewTimer(wait)
+	c, t := d.b.clock.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 	case <-d.wake:
-	case <-t.C:
+	case <-c:
 	}
 }
 
@@ -179,7 +181,7 @@ func (d *delivery) deliverAll(ctx context.Context, batch []storage.CheckIn) {
 func (d *delivery) deliver(ctx context.Context, c storage.CheckIn, slot time.Time) {
 	log := d.log.With("checkin", c.ID)
 	store := d.b.store
-	now := d.b.clock()
+	now := d.b.clock.Now()
 	if ok, err := store.Deliverable(ctx, c.ID); err != nil {
 		d.b.storeFailed(log, "re-check link", err)
 		d.retry(ctx, c, log)
@@ -225,7 +227,7 @@ func (d *delivery) deliver(ctx context.Context, c storage.CheckIn, slot time.Tim
 	switch {
 	case err == nil:
 		err := d.record(running, log, "record delivery", func(ctx context.Context) error {
-			return store.MarkSent(ctx, c.ID, channelID, messageID, late, d.b.clock())
+			return store.MarkSent(ctx, c.ID, channelID, messageID, late, d.b.clock.Now())
 		})
 		if errors.Is(err, storage.ErrNotFound) {
 			// Cancelled (a link ended, a block) or deleted (/privacy delete) while its DM was
@@ -237,7 +239,7 @@ func (d *delivery) deliver(ctx context.Context, c storage.CheckIn, slot time.Tim
 			}
 			return
 		}
-		d.b.metrics.sent(d.b.clock().Sub(planned))
+		d.b.metrics.sent(d.b.clock.Now().Sub(planned))
 	case errors.Is(err, errNotDeliverable):
 		// Found just before posting, after the waits: as at the start, silent.
 		d.end(ctx, c, storage.StatusDropped, storage.FailLinkEnded, false, log)
@@ -246,7 +248,7 @@ func (d *delivery) deliver(ctx context.Context, c storage.CheckIn, slot time.Tim
 	case restStatus(err) == http.StatusTooManyRequests:
 		after := retryAfter(err)
 		d.b.metrics.rateLimited()
-		d.reschedule(ctx, c, d.b.clock().Add(after), c.Attempts, "reschedule after 429", log)
+		d.reschedule(ctx, c, d.b.clock.Now().Add(after), c.Attempts, "reschedule after 429", log)
 		d.Wake()
 	case transient(err):
 		log.Warn("send failed; will retry", "err", err, "attempt", c.Attempts+1)
@@ -267,24 +269,19 @@ const recordRetryFor = leaseFor / 2
 // down; between attempts, shutting down (ctx) stops trying: the next start resends under
 // the nonce. It returns the last error; ErrNotFound (the row is gone) is not retried.
 func (d *delivery) record(ctx context.Context, log *slog.Logger, what string, write func(context.Context) error) error {
-	deadline := time.Now().Add(recordRetryFor)
+	deadline := d.b.clock.Now().Add(recordRetryFor)
 	wait := d.b.retryBase
 	for {
 		err := write(context.WithoutCancel(ctx))
 		if err == nil || errors.Is(err, storage.ErrNotFound) {
 			return err
 		}
-		retrying := time.Now().Add(wait).Before(deadline) && ctx.Err() == nil
+		retrying := d.b.clock.Now().Add(wait).Before(deadline) && ctx.Err() == nil
 		d.b.storeFailed(log, what, err, "retrying", retrying)
 		if !retrying {
 			return err
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-		case <-t.C:
-		}
-		t.Stop()
+		sleepCtx(ctx, d.b.clock, wait)
 		wait = min(2*wait, 5*time.Second)
 	}
 }
@@ -298,7 +295,7 @@ func (d *delivery) retry(ctx context.Context, c storage.CheckIn, log *slog.Logge
 	}
 	base := d.b.retryBase
 	jitter := time.Duration(rand.Int64N(int64(base / 2)))
-	d.reschedule(ctx, c, d.b.clock().Add(backoff(base, attempts)+jitter), attempts, "reschedule retry", log)
+	d.reschedule(ctx, c, d.b.clock.Now().Add(backoff(base, attempts)+jitter), attempts, "reschedule retry", log)
 }
 
 // endedElsewhere is logged when an outcome finds its check-in no longer being sent.
@@ -336,7 +333,7 @@ func retryElapsed(base time.Duration, attempts int) time.Duration {
 
 // end records a final outcome and, where the sender should know, tells them privately.
 func (d *delivery) end(ctx context.Context, c storage.CheckIn, status storage.CheckInStatus, reason storage.FailReason, tell bool, log *slog.Logger) {
-	if err := d.b.store.MarkFailed(ctx, c.ID, status, reason, d.b.clock()); errors.Is(err, storage.ErrNotFound) {
+	if err := d.b.store.MarkFailed(ctx, c.ID, status, reason, d.b.clock.Now()); errors.Is(err, storage.ErrNotFound) {
 		log.Info(endedElsewhere) // cancelled or deleted: nothing to tell
 		return
 	} else if err != nil {
@@ -374,7 +371,7 @@ func (d *delivery) send(ctx context.Context, c storage.CheckIn, msg commands.Mes
 	}
 	body := toMessage(msg.Content, msg.Embeds, msg.Components)
 	body.Nonce, body.EnforceNonce = checkInNonce(c.ID), true
-	if err := waitUntil(ctx, slot); err != nil {
+	if err := d.b.pacer.WaitUntil(ctx, slot); err != nil {
 		return "", "", err
 	}
 	var stopped error

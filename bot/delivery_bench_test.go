@@ -97,7 +97,7 @@ func snowflakeLess(a, b string) bool {
 // arrived out of due-time order. Run with -benchtime=10000x for the figure.
 func BenchmarkDeliveryThroughput(b *testing.B) {
 	const recipients = 500
-	h := newHarness(b, withRateLimit(50), withRealClock)
+	h := newHarness(b, withRateLimit(50))
 	// Scheduled ahead, as check-ins are: the loop opens the DM channels while it waits.
 	lead := time.Duration(min(recipients, b.N))*time.Second/dmRatePerSec + 10*time.Second // + seeding
 	due := time.Now().Add(lead)
@@ -137,7 +137,7 @@ func BenchmarkDeliveryThroughput(b *testing.B) {
 func BenchmarkHundredDueAtOnce(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
-		h := newHarness(b, withRateLimit(50), withRealClock)
+		h := newHarness(b, withRateLimit(50))
 		due := time.Now().Add(5 * time.Second) // scheduled ahead, as check-ins are
 		seedDue(b, h.store, 100, 100, due)
 		h.bot.delivery.Wake()

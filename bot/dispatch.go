@@ -68,7 +68,7 @@ func (b *Bot) dispatch(ctx context.Context, i *discordgo.Interaction) {
 // deferral acknowledges an interaction whose handler is still running after deferAfter,
 // so the user never sees "did not respond"; the answer then fills the placeholder.
 type deferral struct {
-	timer *time.Timer // nil: this interaction cannot be deferred
+	timer Timer // nil: this interaction cannot be deferred
 	ack   callbackJSON
 	mu    sync.Mutex
 	state int           // deferralWaiting, deferralAnswered or deferralAcked
@@ -92,7 +92,7 @@ func (b *Bot) startDeferral(ctx context.Context, req commands.Request, reply rep
 	if req.Kind == commands.KindComponent || req.Kind == commands.KindModal {
 		d.ack = callbackJSON{Type: discordgo.InteractionResponseDeferredMessageUpdate}
 	}
-	d.timer = time.AfterFunc(b.deferAfter, func() {
+	d.timer = b.clock.AfterFunc(b.deferAfter, func() {
 		d.mu.Lock()
 		if d.state != deferralWaiting {
 			d.mu.Unlock()

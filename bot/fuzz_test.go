@@ -176,7 +176,7 @@ func (r recordedRequest) jsonPayload() ([]byte, error) {
 	}
 }
 
-// newDispatchBot is a real Bot, not connected: the real router on real SQLite and a fixed
+// newDispatchBot is a real Bot, not connected: the real router on real SQLite and a test
 // clock, its REST calls answered by rec, and a log that keeps only errors.
 func newDispatchBot(t testing.TB, rec *restRecorder, failures *bytes.Buffer) *Bot {
 	t.Helper()
@@ -188,10 +188,12 @@ func newDispatchBot(t testing.TB, rec *restRecorder, failures *bytes.Buffer) *Bo
 	cfg := DefaultConfig()
 	cfg.Discord.Token = testToken
 	cfg.Discord.APIBase = "http://127.0.0.1:9/api/v10" // never dialled: rec answers in-process
-	now := time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
-	b, err := New(Options{Config: cfg, Store: store, Content: content.MustLoad(), HTTP: rec,
-		Clock: func() time.Time { return now },
-		Log:   slog.New(slog.NewTextHandler(failures, &slog.HandlerOptions{Level: slog.LevelError}))})
+	clock := discordtest.NewClock(time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC))
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go passShortWaits(ctx, clock) // DMs' send slots
+	b, err := New(Options{Config: cfg, Store: store, Content: content.MustLoad(), HTTP: rec, Clock: clock,
+		Log: slog.New(slog.NewTextHandler(failures, &slog.HandlerOptions{Level: slog.LevelError}))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -22,8 +23,8 @@ type harness struct {
 	srv    *discordtest.Server
 	bot    *Bot
 	store  *storage.DB
-	clock  *discordtest.Clock
-	now    func() time.Time // the bot's clock: clock.Now, or time.Now
+	clock  *discordtest.Clock // the bot's clock in tests; nil in benchmarks, which run on RealClock
+	now    func() time.Time   // the bot's time: clock.Now, or time.Now in benchmarks
 	ctx    context.Context
 	dbPath string
 	log    io.Writer  // where the bot logs its warnings and errors
@@ -38,7 +39,6 @@ type harness struct {
 type harnessSetup struct {
 	cfg       Config
 	srv       discordtest.Options
-	realClock bool
 	latencies map[string]time.Duration // stand-in routes answered late from the start
 	log       io.Writer                // a copy of the bot's log, warnings and up
 	level     slog.Level               // the bot's log level; warnings unless withDebugLog
@@ -81,10 +81,6 @@ func withDebugLog(s *harnessSetup) { s.level = slog.LevelDebug }
 // interactions endpoint on an ephemeral loopback port, and runs the bot without a gateway.
 func withHTTPInteractions(s *harnessSetup) { s.httpMode = true }
 
-// withRealClock runs the bot on the real clock, for retries whose (shortened) backoff must
-// pass by itself.
-func withRealClock(s *harnessSetup) { s.realClock = true }
-
 // withPostgres runs the bot on the PostgreSQL database at url instead of SQLite.
 func withPostgres(url string) harnessOption {
 	return func(s *harnessSetup) { s.pgURL = url }
@@ -97,14 +93,18 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		o(&setup)
 	}
 	cfg := setup.cfg
-	h := &harness{t: t, clock: discordtest.NewClock(time.Now().UTC().Truncate(time.Second)), dbPath: filepath.Join(t.TempDir(), "bot.db")}
-	h.now = h.clock.Now
+	h := &harness{t: t, dbPath: filepath.Join(t.TempDir(), "bot.db"), now: time.Now}
+	// Tests move time themselves; benchmarks measure the bot's real pace.
+	if _, bench := t.(*testing.B); !bench {
+		h.clock = discordtest.NewClock(time.Now().UTC().Truncate(time.Second))
+		h.now = h.clock.Now
+		ctx, cancel := context.WithCancel(context.Background())
+		t.Cleanup(cancel)
+		go passShortWaits(ctx, h.clock)
+	}
 	h.log, h.level = testWriter{t}, setup.level
 	if setup.log != nil {
 		h.log = io.MultiWriter(h.log, setup.log)
-	}
-	if setup.realClock {
-		h.now = time.Now
 	}
 	if setup.httpMode {
 		// Discord's clock and the bot's agree, or every signature would look stale.
@@ -159,7 +159,11 @@ func (h *harness) start(cfg Config) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	b, err := New(Options{Config: cfg, Store: store, Content: content.MustLoad(), Clock: h.now,
+	var clock Clock = RealClock{}
+	if h.clock != nil {
+		clock = h.clock
+	}
+	b, err := New(Options{Config: cfg, Store: store, Content: content.MustLoad(), Clock: clock,
 		Log: slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: h.level}))})
 	if err != nil {
 		h.t.Fatal(err)
@@ -271,35 +275,54 @@ func (h *harness) botDMs(user discordtest.User) []discordtest.Message {
 // waitDMs waits until the bot has posted n messages in user's DMs and returns them.
 func (h *harness) waitDMs(user discordtest.User, n int) []discordtest.Message {
 	h.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		// Also wait for the loop to go idle, so a check-in's outcome is recorded before a
-		// test clicks on it (a person could never click in that sub-millisecond gap).
-		if msgs := h.botDMs(user); len(msgs) >= n && !h.bot.delivery.busy.Load() {
-			return msgs
-		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("waiting for %d DMs to %s: have %d", n, user.Username, len(h.botDMs(user)))
-		}
-		time.Sleep(2 * time.Millisecond) // polls the stand-in's record; no schedule depends on it
-	}
+	// Also wait for the loop to go idle, so a check-in's outcome is recorded before a test
+	// clicks on it (a person could never click in that sub-millisecond gap).
+	h.waitUntil(fmt.Sprintf("%d DMs to %s", n, user.Username), func() bool {
+		return len(h.botDMs(user)) >= n && !h.bot.delivery.busy.Load()
+	})
+	return h.botDMs(user)
 }
 
 // waitIdle waits until nothing is due on the bot's clock and the delivery loop sleeps.
 func (h *harness) waitIdle() {
 	h.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	h.waitUntil("delivery to go idle", func() bool {
 		next, ok, err := h.store.NextDue(context.Background())
 		if err != nil {
 			h.t.Fatal(err)
 		}
-		if (!ok || next.After(h.now())) && !h.bot.delivery.busy.Load() {
+		return (!ok || next.After(h.now())) && !h.bot.delivery.busy.Load()
+	})
+}
+
+// waitUntil polls cond (the bot works on its own goroutines) until it holds or 10 s pass.
+func (h *harness) waitUntil(what string, cond func() bool) {
+	h.t.Helper()
+	if !discordtest.Eventually(10*time.Second, cond) {
+		h.t.Fatalf("timed out waiting until %s", what)
+	}
+}
+
+// shortWait bounds the waits the harness lets pass by themselves on the test clock: a DM's
+// send slot, a retry's (shortened) backoff, a Retry-After. The deferral (2 s) and every
+// check-in's own time are longer: they pass only when a test moves the clock.
+const shortWait = time.Second
+
+// passShortWaits moves the test clock to the bot's next timer whenever that is due within
+// shortWait, until ctx ends: a person would not notice such a wait, and no test is about
+// its length, so none has to move the clock for every DM.
+func passShortWaits(ctx context.Context, clock *discordtest.Clock) {
+	tick := time.NewTicker(time.Millisecond) // a poll interval, not the bot's schedule
+	defer tick.Stop()
+	for {
+		if at, ok := clock.NextTimer(); ok && at.Sub(clock.Now()) <= shortWait {
+			clock.AdvanceTo(at)
+			continue
+		}
+		select {
+		case <-ctx.Done():
 			return
+		case <-tick.C:
 		}
-		if time.Now().After(deadline) {
-			h.t.Fatal("delivery did not go idle")
-		}
-		time.Sleep(time.Millisecond) // polls the loop's state; no schedule depends on it
 	}
 }

@@ -97,7 +97,7 @@ func (b *Bot) startHTTP() (stop func(), err error) {
 // httpHandler routes the operations endpoints.
 func (b *Bot) httpHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /healthz", healthHandler(b.connected, b.store.Ping, b.clock))
+	mux.Handle("GET /healthz", healthHandler(b.connected, b.store.Ping, b.clock.Now))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(b.metrics.registry, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(b.log.Handler(), slog.LevelWarn),
 	}))

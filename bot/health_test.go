@@ -45,17 +45,12 @@ func (h *harness) get(path string) (int, string) {
 // up or down, a counter moving) follow events on other goroutines, not a schedule.
 func (h *harness) waitHTTP(path, what string, cond func(status int, body string) bool) string {
 	h.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		status, body := h.get(path)
-		if cond(status, body) {
-			return body
-		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("waiting for %s: last answer %d %q", what, status, firstLines(body, 5))
-		}
-		time.Sleep(2 * time.Millisecond)
+	var status int
+	var body string
+	if !dt.Eventually(10*time.Second, func() bool { status, body = h.get(path); return cond(status, body) }) {
+		h.t.Fatalf("waiting for %s: last answer %d %q", what, status, firstLines(body, 5))
 	}
+	return body
 }
 
 func (h *harness) waitHealth(want int) string {
@@ -357,7 +352,7 @@ func TestHTTPListenBeyondLoopbackWarns(t *testing.T) {
 		{"0.0.0.0:0", true},
 		{":0", true},
 	} {
-		var log lockedLog
+		var log dt.LockedBuffer
 		cfg := DefaultConfig()
 		cfg.Discord.Token = testToken
 		cfg.Discord.APIBase = "http://127.0.0.1:1/api/v10" // never reached: only the HTTP server starts

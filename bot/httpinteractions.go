@@ -331,10 +331,10 @@ func (b *Bot) startInteractions(ctx context.Context) (stop func(), err error) {
 		}
 		return nil, fmt.Errorf("interactions.listen %s: %w", addr, err)
 	}
-	e := &interactionsEndpoint{key: key, now: b.clock, log: b.log, ctx: ctx, respond: b, inflight: &b.inflight,
+	e := &interactionsEndpoint{key: key, now: b.clock.Now, log: b.log, ctx: ctx, respond: b, inflight: &b.inflight,
 		withFiles: b.callbackWithFiles,
 		userLeft: func(ctx context.Context, userID string) error {
-			_, err := b.store.EndUser(ctx, userID, b.clock())
+			_, err := b.store.EndUser(ctx, userID, b.clock.Now())
 			return err
 		},
 	}

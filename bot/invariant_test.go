@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -52,7 +51,6 @@ func TestNoDMWithoutAcceptedLink(t *testing.T) {
 	}
 	linked := map[string]bool{}
 	seen := map[string]bool{} // ids of the messages checked so far (deleting their data deletes some)
-	ctx := context.Background()
 
 	checkNewDMs := func(step int, action string) {
 		for _, u := range users {
@@ -89,20 +87,7 @@ func TestNoDMWithoutAcceptedLink(t *testing.T) {
 	}
 	// settle waits until nothing is due or being sent, so each step's DMs are out before
 	// the next step.
-	settle := func() {
-		deadline := time.Now().Add(10 * time.Second)
-		for time.Now().Before(deadline) {
-			next, ok, err := h.store.NextDue(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if (!ok || next.After(h.clock.Now())) && !h.bot.delivery.busy.Load() {
-				return
-			}
-			time.Sleep(time.Millisecond)
-		}
-		t.Fatal("delivery did not settle")
-	}
+	settle := h.waitIdle
 	byID := map[string]dt.User{}
 	for _, u := range users {
 		byID[u.ID] = u
@@ -126,9 +111,8 @@ func TestNoDMWithoutAcceptedLink(t *testing.T) {
 	}
 	for step := range 1000 {
 		// Ten minutes a step: daily limits reset and invitations expire as in a real week.
-		h.clock.Advance(10 * time.Minute)
-		h.bot.delivery.Wake() // the loop sleeps on real timers; tell it time moved
-		settle()              // what fell due goes out before anyone acts
+		h.clock.Advance(10 * time.Minute) // fires the delivery loop's timer if a check-in fell due
+		settle()                          // what fell due goes out before anyone acts
 		checkNewDMs(step, "time passes")
 		a, b := pick()
 		var action string

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	dt "github.com/afterglow-bot/afterglow/internal/discordtest"
 )
 
 // The install link a server admin clicks: guild install, bot and slash commands, and no
@@ -14,13 +16,13 @@ const standInInvite = "https://discord.com/oauth2/authorize?client_id=1000000000
 // After READY, the line right after "connected" hands the admin the install link for the
 // application Discord named, so the first start's log says how to add the bot to a server.
 func TestReadyLogsTheInviteLinkRightAfterConnected(t *testing.T) {
-	var logs lockedLog
+	var logs dt.LockedBuffer
 	h := newHarness(t, withLog(&logs), withDebugLog)
 	if !strings.Contains(standInInvite, "client_id="+h.srv.AppID()+"&") {
 		t.Fatalf("the stand-in answers as application %s; the expected link names another", h.srv.AppID())
 	}
 	var lines []string
-	for deadline := time.Now().Add(5 * time.Second); ; {
+	found := dt.Eventually(5*time.Second, func() bool {
 		// Info and up, as an admin's log shows it.
 		lines = lines[:0]
 		for _, l := range strings.Split(logs.String(), "\n") {
@@ -28,17 +30,15 @@ func TestReadyLogsTheInviteLinkRightAfterConnected(t *testing.T) {
 				lines = append(lines, l)
 			}
 		}
-		if i := indexOf(lines, `msg="connected to Discord"`); i >= 0 && i+1 < len(lines) {
-			next := lines[i+1]
-			if !strings.Contains(next, "level=INFO") || !strings.Contains(next, `url="`+standInInvite+`"`) {
-				t.Fatalf("the line after connected is not the invite link:\n%s\nwant url=%q", next, standInInvite)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no line after \"connected to Discord\" in the log:\n%s", strings.Join(lines, "\n"))
-		}
-		time.Sleep(5 * time.Millisecond) // polls the log the bot writes; no schedule depends on it
+		i := indexOf(lines, `msg="connected to Discord"`)
+		return i >= 0 && i+1 < len(lines)
+	})
+	if !found {
+		t.Fatalf("no line after \"connected to Discord\" in the log:\n%s", strings.Join(lines, "\n"))
+	}
+	next := lines[indexOf(lines, `msg="connected to Discord"`)+1]
+	if !strings.Contains(next, "level=INFO") || !strings.Contains(next, `url="`+standInInvite+`"`) {
+		t.Fatalf("the line after connected is not the invite link:\n%s\nwant url=%q", next, standInInvite)
 	}
 }
 

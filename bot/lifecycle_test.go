@@ -158,6 +158,7 @@ func TestLinkRemovedDuringTheSlotWaitLeavesNoDM(t *testing.T) {
 		return err == nil && ci.Status == storage.StatusSending
 	})
 	h.reply(h.srv.SlashCommand(bob, dm, "partner", dt.SubCommand("remove", dt.UserOption("user", alice))))
+	h.clock.Advance(2 * time.Second) // the backlog's slots pass; the check-in's slot comes
 	h.waitUntil("the worker is done", func() bool {
 		ci, err := h.store.CheckIn(h.ctx, id)
 		return err == nil && ci.Status != storage.StatusSending

@@ -7,12 +7,14 @@ import (
 	"testing"
 
 	"github.com/bwmarrin/discordgo"
+
+	dt "github.com/afterglow-bot/afterglow/internal/discordtest"
 )
 
 // An unknown gateway event is logged by discordgo with its whole payload, which can hold
 // what users wrote; only its name and sequence number reach the bot's log.
 func TestLibraryLogsLeaveGatewayPayloadsOut(t *testing.T) {
-	var log lockedLog
+	var log dt.LockedBuffer
 	saved := discordgo.Logger
 	t.Cleanup(func() { discordgo.Logger = saved }) // after the bot below has stopped
 	RouteLibraryLogs(slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug})))
@@ -21,7 +23,7 @@ func TestLibraryLogsLeaveGatewayPayloadsOut(t *testing.T) {
 	if err := h.srv.DispatchEvent(h.ctx, "AFTERGLOW_UNKNOWN_EVENT", map[string]any{"content": private}); err != nil {
 		t.Fatal(err)
 	}
-	log.waitFor(t, "AFTERGLOW_UNKNOWN_EVENT")
+	waitForLog(t, &log, "AFTERGLOW_UNKNOWN_EVENT")
 	h.stop()
 	got := log.String()
 	if !strings.Contains(got, "unknown event") || !strings.Contains(got, "source=discordgo") {

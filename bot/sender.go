@@ -26,6 +26,11 @@ const (
 	senderHandover = 2*senderCheck + time.Second
 )
 
+// senderClock times the election on the wall clock, not the bot's: its waits measure how
+// long other processes and the database take to notice a death, which a test cannot move,
+// like the bound on shutdown.
+var senderClock Clock = RealClock{}
+
 // senderLoop tries to become the sender now and then every senderRetry, and delivers for
 // as long as it is, until ctx ends.
 func (b *Bot) senderLoop(ctx context.Context) {
@@ -38,7 +43,7 @@ func (b *Bot) senderLoop(ctx context.Context) {
 			b.senderTerm(ctx, lock)
 			continue // the lock was lost: try again at once, it may be free
 		}
-		if !sleepCtx(ctx, senderRetry) {
+		if !sleepCtx(ctx, senderClock, senderRetry) {
 			return
 		}
 	}
@@ -67,7 +72,7 @@ func (b *Bot) senderTerm(ctx context.Context, lock *storage.SenderLock) {
 	delivering := make(chan struct{})
 	go func() {
 		defer close(delivering)
-		if lock.Shared() && !sleepCtx(termCtx, senderHandover) {
+		if lock.Shared() && !sleepCtx(termCtx, senderClock, senderHandover) {
 			return
 		}
 		b.delivery.run(termCtx)
@@ -107,17 +112,5 @@ func chanUntil(ctx context.Context, c <-chan struct{}) func(func(struct{}) bool)
 				}
 			}
 		}
-	}
-}
-
-// sleepCtx waits d, or less when ctx ends first; it reports whether ctx is still going.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }

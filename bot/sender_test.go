@@ -133,7 +133,7 @@ func terminateBackends(t testing.TB, url, appName string) int {
 
 func TestOneSenderAndTakeoverMidBatchDeliversEachCheckInOnce(t *testing.T) {
 	url := pgDatabase(t)
-	a := newHarness(t, withHTTPInteractions, withRealClock, withPostgres(url+"&application_name=replica_a"))
+	a := newHarness(t, withHTTPInteractions, withPostgres(url+"&application_name=replica_a"))
 	waitSender(t, a, true, 5*time.Second)
 	b := a.replica(url + "&application_name=replica_b")
 	ctx := context.Background()
@@ -273,7 +273,7 @@ func TestCheckInScheduledOnAnotherReplicaWakesTheSender(t *testing.T) {
 // its check fails, since another process may hold the lock by then; here one does.
 func TestSenderThatLosesItsLockStopsDelivering(t *testing.T) {
 	url := pgDatabase(t)
-	a := newHarness(t, withHTTPInteractions, withRealClock, withPostgres(url+"&application_name=replica_a"))
+	a := newHarness(t, withHTTPInteractions, withPostgres(url+"&application_name=replica_a"))
 	waitSender(t, a, true, 5*time.Second)
 	linkInStore(t, a.store, alice, bob, a.now().Add(-time.Minute))
 

@@ -41,15 +41,12 @@ func TestRewriteTransport(t *testing.T) {
 	}
 }
 
-// waitFor polls the log until it holds s: the line comes from a bot goroutine with no
+// waitForLog polls the log until it holds s: the line comes from a bot goroutine with no
 // event a test could wait on.
-func (l *lockedLog) waitFor(t *testing.T, s string) {
+func waitForLog(t *testing.T, l *dt.LockedBuffer, s string) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(l.String(), s); {
-		if time.Now().After(deadline) {
-			t.Fatalf("the log never said %q; it holds:\n%s", s, l.String())
-		}
-		time.Sleep(2 * time.Millisecond)
+	if !dt.Eventually(10*time.Second, func() bool { return strings.Contains(l.String(), s) }) {
+		t.Fatalf("the log never said %q; it holds:\n%s", s, l.String())
 	}
 }
 
@@ -57,16 +54,12 @@ func (l *lockedLog) waitFor(t *testing.T, s string) {
 // logged (at every level, down to debug) saying what failed, but never with the
 // interaction's token, which would let a reader of the log answer as the bot.
 func TestTransportFailuresKeepTokensOutOfTheLog(t *testing.T) {
-	var log lockedLog
+	var log dt.LockedBuffer
 	h := newHarness(t, withDebugLog, withLog(&log))
-	// Set before the first interaction, as in TestSlowHandlerIsDeferredThenFilled.
-	h.bot.deferAfter = 50 * time.Millisecond
 	standIn(h.bot, func(ctx context.Context, req commands.Request, next commands.Handler) commands.Result {
 		if req.Kind == commands.KindComponent || req.Command == "plan" {
 			// Slow on purpose: answer only once the deferral has reached Discord.
-			if _, err := h.srv.WaitCallback(ctx, req.InteractionID); err != nil {
-				t.Errorf("no deferral: %v", err)
-			}
+			h.outlastDeferral(ctx, req)
 			return commands.Result{Response: commands.Response{Type: commands.Reply, Ephemeral: true, Content: "Here it is."}}
 		}
 		return next(ctx, req)
@@ -82,7 +75,7 @@ func TestTransportFailuresKeepTokensOutOfTheLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	tokens = append(tokens, cmd.Token)
-	log.waitFor(t, "/interactions/"+cmd.ID+"/REDACTED/callback")
+	waitForLog(t, &log, "/interactions/"+cmd.ID+"/REDACTED/callback")
 
 	// A private reply to a slow click: a follow-up.
 	h.srv.ResetNext("POST /webhooks/*/*", 1)
@@ -91,8 +84,8 @@ func TestTransportFailuresKeepTokensOutOfTheLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	tokens = append(tokens, click.Token)
-	log.waitFor(t, "send follow-up")
-	log.waitFor(t, "/webhooks/"+h.srv.AppID()+"/REDACTED?wait=true")
+	waitForLog(t, &log, "send follow-up")
+	waitForLog(t, &log, "/webhooks/"+h.srv.AppID()+"/REDACTED?wait=true")
 
 	// A slow command: the edit that fills its deferred reply.
 	h.srv.ResetNext("PATCH /webhooks/*/*/messages/*", 1)
@@ -101,8 +94,8 @@ func TestTransportFailuresKeepTokensOutOfTheLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	tokens = append(tokens, slow.Token)
-	log.waitFor(t, "fill deferred interaction")
-	log.waitFor(t, "/webhooks/"+h.srv.AppID()+"/REDACTED/messages/@original")
+	waitForLog(t, &log, "fill deferred interaction")
+	waitForLog(t, &log, "/webhooks/"+h.srv.AppID()+"/REDACTED/messages/@original")
 
 	h.stop()
 	got := log.String()

@@ -1,7 +1,8 @@
-package main
+package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,19 +61,17 @@ func TestBinaryCheckInFlowKeepsUserTextOutOfTheLog(t *testing.T) {
 	}
 	botDM := func(u dt.User, n int) dt.Message {
 		t.Helper()
-		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-			var own []dt.Message
+		var own []dt.Message
+		eventually(t, 15*time.Second, p, fmt.Sprintf("DM %d for %s", n, u.Username), func() bool {
+			own = own[:0]
 			for _, m := range srv.Messages(u.ID) {
 				if m.Interaction == nil {
 					own = append(own, m)
 				}
 			}
-			if len(own) >= n {
-				return own[n-1]
-			}
-		}
-		t.Fatalf("no DM %d for %s\n%s", n, u.Username, p.out)
-		return dt.Message{}
+			return len(own) >= n
+		})
+		return own[n-1]
 	}
 	const note, words, plan = "NOTE-7f3a please drink water", "WORDS-91bc a bit shaky", "PLAN-2d44 hold my hand"
 
@@ -105,14 +104,13 @@ func TestBinaryCheckInFlowKeepsUserTextOutOfTheLog(t *testing.T) {
 	}
 	// Answer only once the bot has recorded the DM as sent (a person is never faster).
 	db := openE2EDB(t, filepath.Join(dir, "afterglow.db"))
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		cs, err := db.CheckInsFrom(ctx, alice.ID, time.Time{})
-		if err == nil && len(cs) == 1 && cs[0].Status == storage.StatusSent {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("check-in never recorded as sent: %v %+v", err, cs)
-		}
+	var cs []storage.CheckIn
+	var err error
+	if !dt.Eventually(10*time.Second, func() bool {
+		cs, err = db.CheckInsFrom(ctx, alice.ID, time.Time{})
+		return err == nil && len(cs) == 1 && cs[0].Status == storage.StatusSent
+	}) {
+		t.Fatalf("check-in never recorded as sent: %v %+v", err, cs)
 	}
 	db.Close()
 	modal := invoke(srv.Click(bob, dt.Where{DM: true}, &ci, wordsButton))

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Fault injection: the built binary against the stand-in while the gateway, Discord's REST
 // API, the process itself and the database misbehave. Every scenario in which the bot runs
@@ -129,12 +129,8 @@ func scheduledID(c dt.Callback) int64 {
 // after within with what the binary logged.
 func eventually(t *testing.T, within time.Duration, p *process, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v still waiting for %s\n%s", within, what, p.out)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !dt.Eventually(within, cond) {
+		t.Fatalf("after %v still waiting for %s\n%s", within, what, p.out)
 	}
 }
 

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -41,7 +41,7 @@ func BenchmarkLoopbackFloor(b *testing.B) {
 	srv := dt.New(b, dt.Options{Token: e2eToken})
 	echo := exec.Command(os.Args[0], "-test.run=^$")
 	echo.Env = append(os.Environ(), floorEchoEnv+"="+srv.APIBase(), floorReplyEnv+"="+reply)
-	var out syncBuffer
+	var out dt.LockedBuffer
 	echo.Stdout, echo.Stderr = &out, &out
 	if err := echo.Start(); err != nil {
 		b.Fatal(err)
