@@ -28,7 +28,7 @@ type Bot struct {
 	log    *slog.Logger
 	store  *storage.DB
 	router *commands.Router
-	clock Clock
+	clock  Clock
 
 	// gateway receives events. callbacks answers interactions and dms sends direct messages:
 	// each has its own discordgo rate limiter, so DM pacing or a global 429 on DMs can never
