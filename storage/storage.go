@@ -355,6 +355,11 @@ func (db *DB) runTx(ctx context.Context, what string, serialized bool, fn func(t
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	if err := tx.Commit(); err != nil {
+		if errors.Is(err, sql.ErrTxDone) && ctx.Err() != nil {
+			// database/sql rolled it back when ctx ended: say that, not "already rolled back",
+			// so that a shutdown is not taken for a failing database.
+			err = ctx.Err()
+		}
 		return fmt.Errorf("%s: commit: %w", what, err)
 	}
 	return nil

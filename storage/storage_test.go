@@ -295,3 +295,22 @@ func TestContextCancelled(t *testing.T) {
 		t.Fatalf("ClaimDue with cancelled context: %v", err)
 	}
 }
+
+// A transaction whose context ends while it runs is rolled back by database/sql, so its
+// commit can only say "already rolled back". That is shutdown, not a broken database: the
+// error says the context ended, which callers treat as such.
+func TestTransactionCancelledBeforeCommitSaysSo(t *testing.T) {
+	db := openTest(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	err := db.inTx(ctx, "cancelled work", func(tx *sqlTx) error {
+		if _, err := tx.ExecContext(ctx, "UPDATE meta SET value = value WHERE key = 'none'"); err != nil {
+			return err
+		}
+		cancel()
+		time.Sleep(10 * time.Millisecond) // database/sql rolls back in its own goroutine
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("commit after the context ended: %v, want context.Canceled", err)
+	}
+}
