@@ -81,6 +81,11 @@ func (p pattern) args(values []string) map[string]string {
 // order; arguments never contain ':'.
 func makeCustomID(pattern string, args ...string) string {
 	route, _, _ := strings.Cut(pattern, "/")
+	return joinCustomID(route, args...)
+}
+
+// joinCustomID is the wire form of a route and its arguments, the inverse of parseCustomID.
+func joinCustomID(route string, args ...string) string {
 	if len(args) == 0 {
 		return route
 	}

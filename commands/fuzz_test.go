@@ -48,8 +48,8 @@ func FuzzParseCustomID(f *testing.F) {
 				t.Errorf("parseCustomID(%q): argument %q holds a ':'", s, a)
 			}
 		}
-		if back := makeCustomID(id.Route, id.Args...); back != s {
-			t.Errorf("makeCustomID(%q, %q) = %q, want the parsed id %q back", id.Route, id.Args, back, s)
+		if back := joinCustomID(id.Route, id.Args...); back != s {
+			t.Errorf("joinCustomID(%q, %q) = %q, want the parsed id %q back", id.Route, id.Args, back, s)
 		}
 	})
 }
