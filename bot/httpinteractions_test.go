@@ -313,22 +313,28 @@ func TestWebhookEvents(t *testing.T) {
 	}
 }
 
-func TestInteractionsServerCutsSlowClients(t *testing.T) {
+// dialShortLimits serves h with short limits on loopback and dials it.
+func dialShortLimits(t *testing.T, h http.Handler) net.Conn {
+	t.Helper()
 	limits := serverTimeouts{readHeader: 200 * time.Millisecond, read: 400 * time.Millisecond, write: time.Second, idle: time.Second, maxHeaderBytes: 4 << 10}
-	srv := newInteractionsServer(http.NotFoundHandler(), limits, slog.New(slog.DiscardHandler))
+	srv := newInteractionsServer(h, limits, slog.New(slog.DiscardHandler))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-
-	// Headers a byte at a time, slower than the limit allows: the server hangs up.
 	conn, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func TestInteractionsServerCutsSlowClients(t *testing.T) {
+	// Headers a byte at a time, slower than the limit allows: the server hangs up.
+	conn := dialShortLimits(t, http.NotFoundHandler())
 	start := time.Now()
 	cut := make(chan time.Duration, 1)
 	go func() {
@@ -360,20 +366,8 @@ func TestInteractionsServerCutsSlowClients(t *testing.T) {
 }
 
 func TestInteractionsServerCutsASlowBody(t *testing.T) {
-	limits := serverTimeouts{readHeader: 200 * time.Millisecond, read: 400 * time.Millisecond, write: time.Second, idle: time.Second, maxHeaderBytes: 4 << 10}
 	fx := newEndpointFixture(t)
-	srv := newInteractionsServer(fx.srv.Config.Handler, limits, slog.New(slog.DiscardHandler))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	conn, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := dialShortLimits(t, fx.srv.Config.Handler)
 	sig, ts := sign(sigNow, []byte("{}"))
 	start := time.Now()
 	_, _ = conn.Write([]byte("POST /interactions HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nX-Signature-Ed25519: " + sig + "\r\nX-Signature-Timestamp: " + ts + "\r\n\r\n{"))

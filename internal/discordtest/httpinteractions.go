@@ -78,15 +78,10 @@ func (s *Server) dispatchHTTP(url string, i Interaction) error {
 	if err != nil {
 		return fmt.Errorf("discordtest: encode interaction %s: %w", i.ID, err)
 	}
-	s.mu.Lock()
-	if _, dup := s.interactions[i.ID]; dup {
-		s.mu.Unlock()
-		return fmt.Errorf("discordtest: interaction %s was already dispatched", i.ID)
+	st, err := s.track(i)
+	if err != nil {
+		return err
 	}
-	st := &interactionState{Interaction: i, dispatchedAt: time.Now(), issuedAt: s.now()}
-	s.interactions[i.ID] = st
-	s.byToken[i.Token] = st
-	s.mu.Unlock()
 	header := s.Sign(body, s.now())
 	go s.postInteraction(url, st, body, header)
 	return nil

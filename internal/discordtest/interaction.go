@@ -538,15 +538,10 @@ func (s *Server) Dispatch(ctx context.Context, i Interaction) error {
 	if err := s.waitFor(ctx, "a gateway session", s.hasLiveSession); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	if _, dup := s.interactions[i.ID]; dup {
-		s.mu.Unlock()
-		return fmt.Errorf("discordtest: interaction %s was already dispatched", i.ID)
+	st, err := s.track(i)
+	if err != nil {
+		return err
 	}
-	st := &interactionState{Interaction: i, dispatchedAt: time.Now(), issuedAt: s.now()}
-	s.interactions[i.ID] = st
-	s.byToken[i.Token] = st
-	s.mu.Unlock()
 	sent, err := s.dispatch(ctx, "INTERACTION_CREATE", i.Payload)
 	if err != nil {
 		return fmt.Errorf("dispatch interaction %s: %w", i.ID, err)
@@ -577,4 +572,18 @@ func (s *Server) Invoke(ctx context.Context, i Interaction) (Callback, error) {
 		return Callback{}, err
 	}
 	return s.WaitCallback(ctx, i.ID)
+}
+
+// track records an interaction as dispatched now, so its callback and webhooks find it; an
+// id dispatched twice is a test's mistake.
+func (s *Server) track(i Interaction) (*interactionState, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.interactions[i.ID]; dup {
+		return nil, fmt.Errorf("discordtest: interaction %s was already dispatched", i.ID)
+	}
+	st := &interactionState{Interaction: i, dispatchedAt: time.Now(), issuedAt: s.now()}
+	s.interactions[i.ID] = st
+	s.byToken[i.Token] = st
+	return st, nil
 }
