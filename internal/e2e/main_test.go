@@ -15,6 +15,7 @@ import (
 
 	"github.com/afterglow-bot/afterglow/content"
 	dt "github.com/afterglow-bot/afterglow/internal/discordtest"
+	"github.com/afterglow-bot/afterglow/storage/pgtest"
 )
 
 // binary is the afterglow executable built once for the end-to-end tests.
@@ -41,6 +42,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	pgtest.StopShared()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
