@@ -56,7 +56,7 @@ func openPostgres(tb testing.TB, url string) *storage.DB {
 // replica is one running binary of a set and its interactions endpoint.
 type replica struct {
 	*process
-	url    string // its Interactions Endpoint URL
+	base   string // http://host:port of its interactions endpoint
 	killed bool
 }
 
@@ -81,7 +81,7 @@ func startReplicas(tb testing.TB, srv *dt.Server, url string, n int, env ...stri
 		}) {
 			tb.Fatalf("replica %d never served interactions:\n%s", i, p.out)
 		}
-		rs[i] = &replica{process: p, url: "http://" + addr[1] + "/interactions"}
+		rs[i] = &replica{process: p, base: "http://" + addr[1]}
 	}
 	return rs
 }
