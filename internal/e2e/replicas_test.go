@@ -163,8 +163,8 @@ func (l *dmLog) after(n int) (time.Time, bool) {
 
 // TestReplicasSenderKilledTwiceDeliversEachCheckInOnce: three binaries on one PostgreSQL
 // database, 1,000 check-ins due (seeded through storage with the tests' key, before the
-// replicas start); the sender is killed with SIGKILL mid-delivery, then the one that took
-// over too. The last replica delivers the rest: every check-in arrives exactly once and
+// replicas start); the sender is killed with SIGKILL mid-delivery, DMs in flight, then
+// the one that took over too. The last replica delivers the rest: every check-in arrives exactly once and
 // every row ends sent. Each takeover (kill to the first DM from the new sender) is within
 // the 5 s of the issue and logged.
 func TestReplicasSenderKilledTwiceDeliversEachCheckInOnce(t *testing.T) {
@@ -178,6 +178,10 @@ func TestReplicasSenderKilledTwiceDeliversEachCheckInOnce(t *testing.T) {
 	db := openPostgres(t, url)
 	recipients := seedCheckInsIn(t, db, pairs, perPair)
 	dms := watchCheckInDMs(srv)
+	// Each DM is created at once and answered 50 ms later, so that a kill always finds
+	// DMs that went out unacknowledged: the new sender must resend them under their
+	// nonce, and the test sees whether that doubles any.
+	srv.SetLatency(messagesRoute, 50*time.Millisecond)
 	rs := startReplicas(t, srv, url, 3, "AFTERGLOW_LOG_LEVEL=info", "AFTERGLOW_CHECKINS_PER_PARTNER_PER_DAY=1000")
 
 	for round, at := range []int{total / 5, total / 2} {
@@ -220,7 +224,11 @@ func TestReplicasSenderKilledTwiceDeliversEachCheckInOnce(t *testing.T) {
 			t.Fatalf("recipient %s got %d messages, want %d", r, got, perPair)
 		}
 	}
-	t.Logf("%d check-in nonces were posted more than once (the nonce kept each to one DM)", resentNonces(srv))
+	if resent := resentNonces(srv); resent == 0 {
+		t.Error("no check-in was resent: the kills found none in flight, and exactly once went untested")
+	} else {
+		t.Logf("%d check-ins were sent again after a kill; the nonce kept each to one DM", resent)
+	}
 	// The rows: each sent, with its message id, once the last sender has recorded them.
 	eventually(t, 10*time.Second, last.process, "every check-in recorded as sent", func() bool {
 		for p := range pairs {
