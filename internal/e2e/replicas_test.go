@@ -164,9 +164,9 @@ func (l *dmLog) after(n int) (time.Time, bool) {
 // TestReplicasSenderKilledTwiceDeliversEachCheckInOnce: three binaries on one PostgreSQL
 // database, 1,000 check-ins due (seeded through storage with the tests' key, before the
 // replicas start); the sender is killed with SIGKILL mid-delivery, DMs in flight, then
-// the one that took over too. The last replica delivers the rest: every check-in arrives exactly once and
-// every row ends sent. Each takeover (kill to the first DM from the new sender) is within
-// the 5 s of the issue and logged.
+// the one that took over too. The last replica delivers the rest: every check-in arrives
+// exactly once and every row ends sent. Each takeover (kill to the first DM from the new
+// sender) is within the 5 s of the issue and logged.
 func TestReplicasSenderKilledTwiceDeliversEachCheckInOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("three binaries and PostgreSQL; skipped with -short")
