@@ -18,9 +18,15 @@ import (
 // now, interleaved across pairs as real traffic would be.
 func seedCheckIns(t *testing.T, dbPath string, pairs, perPair int) []string {
 	t.Helper()
-	ctx := context.Background()
 	db := openE2EDB(t, dbPath)
 	defer db.Close()
+	return seedCheckInsIn(t, db, pairs, perPair)
+}
+
+// seedCheckInsIn is seedCheckIns on an open database, of either driver.
+func seedCheckInsIn(t *testing.T, db *storage.DB, pairs, perPair int) []string {
+	t.Helper()
+	ctx := context.Background()
 	now := time.Now().UTC()
 	recipients := make([]string, pairs)
 	for p := range pairs {

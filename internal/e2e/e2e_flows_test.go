@@ -38,12 +38,18 @@ func TestRegisterSubcommandOverwritesAndExits(t *testing.T) {
 
 // TestBinaryCheckInFlowKeepsUserTextOutOfTheLog runs partners and a check-in with a note
 // and words through the binary at debug level, then greps everything it printed for the
-// token and for every text a user wrote.
+// token and for every text a user wrote; once with interactions over the gateway, once
+// over HTTP.
 func TestBinaryCheckInFlowKeepsUserTextOutOfTheLog(t *testing.T) {
+	forEachMode(t, checkInFlowKeepsUserTextOutOfTheLog)
+}
+
+func checkInFlowKeepsUserTextOutOfTheLog(t *testing.T, m mode) {
 	srv := dt.New(t, dt.Options{Token: e2eToken})
 	dir := t.TempDir()
-	p := startBinary(t, srv, dir, "AFTERGLOW_STORAGE_ENCRYPTION_KEY="+e2eKey, "AFTERGLOW_LOG_LEVEL=debug")
+	p := startBinary(t, srv, dir, m.env(srv, "AFTERGLOW_STORAGE_ENCRYPTION_KEY="+e2eKey, "AFTERGLOW_LOG_LEVEL=debug")...)
 	waitUp(t, srv, p)
+	m.use(t, srv, p)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	alice := dt.User{ID: "200000000000000001", Username: "alice"}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/afterglow-bot/afterglow/content"
 	dt "github.com/afterglow-bot/afterglow/internal/discordtest"
+	"github.com/afterglow-bot/afterglow/storage/pgtest"
 )
 
 // binary is the afterglow executable built once for the end-to-end tests.
@@ -41,6 +42,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	pgtest.StopShared()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -130,11 +132,14 @@ func waitUp(t testing.TB, srv *dt.Server, p *process) {
 	}
 }
 
-func TestBinaryEndToEnd(t *testing.T) {
+func TestBinaryEndToEnd(t *testing.T) { forEachMode(t, binaryEndToEnd) }
+
+func binaryEndToEnd(t *testing.T, m mode) {
 	srv := dt.New(t, dt.Options{Token: e2eToken})
 	dir := t.TempDir()
-	p := startBinary(t, srv, dir, "AFTERGLOW_STORAGE_ENCRYPTION_KEY=") // no key: it generates one
+	p := startBinary(t, srv, dir, m.env(srv, "AFTERGLOW_STORAGE_ENCRYPTION_KEY=")...) // no key: it generates one
 	waitUp(t, srv, p)
+	m.use(t, srv, p)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	user := dt.User{ID: "200000000000000001", Username: "alice"}
