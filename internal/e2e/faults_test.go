@@ -443,6 +443,7 @@ func resentNonces(srv *dt.Server) int {
 // delivered. Afterwards every check-in the database holds, including every one a sender
 // was told is on its way, arrives exactly once.
 func TestFaultKillDuringSchedulingAndDelivery(t *testing.T) {
+	t.Parallel() // asserts exactly once, not timing: runs beside the other long ones
 	if testing.Short() {
 		t.Skip("kills and restarts the binary 20 times; skipped with -short")
 	}

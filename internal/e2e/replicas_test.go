@@ -168,6 +168,7 @@ func (l *dmLog) after(n int) (time.Time, bool) {
 // exactly once and every row ends sent. Each takeover (kill to the first DM from the new
 // sender) is within the 5 s of the issue and logged.
 func TestReplicasSenderKilledTwiceDeliversEachCheckInOnce(t *testing.T) {
+	t.Parallel() // mostly waits on paced DMs and fixed handover waits
 	if testing.Short() {
 		t.Skip("three binaries and PostgreSQL; skipped with -short")
 	}
