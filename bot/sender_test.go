@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,25 +20,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-var pgDatabases atomic.Int64
-
-// pgDatabase is the URL of a new empty database on the test binary's throwaway PostgreSQL
-// cluster. Without a server the test is skipped, except under CI, where it fails.
-func pgDatabase(t *testing.T) string {
-	t.Helper()
-	c, err := pgtest.Shared()
-	if err != nil {
-		if pgtest.Required() {
-			t.Fatalf("PostgreSQL cannot start, and CI requires it: %v", err)
-		}
-		t.Skipf("no PostgreSQL server could start: %v", err)
-	}
-	url, err := c.CreateDatabase(fmt.Sprintf("bot_%d", pgDatabases.Add(1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return url
-}
+// pgDatabase is the URL of a new empty database on the test binary's throwaway cluster.
+func pgDatabase(t *testing.T) string { return pgtest.NewDatabase(t, "bot") }
 
 // gatheredValue reads the value of the metric name (with label outcome=outcome, when given)
 // from h's metrics; ok is false when there is none.

@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,27 +18,9 @@ import (
 // Replicas: several built binaries on one PostgreSQL database, with no gateway, each
 // answering HTTP interactions on its own loopback port, all against one stand-in.
 
-// pgDatabases numbers the databases the tests create on the shared cluster.
-var pgDatabases atomic.Int64
-
 // postgresURL creates an empty database on the throwaway cluster the package shares (see
-// TestMain) and returns its URL. Without a server it skips, except under CI, where a
-// PostgreSQL test that does not run is a failure.
-func postgresURL(tb testing.TB) string {
-	tb.Helper()
-	c, err := pgtest.Shared()
-	if err != nil {
-		if pgtest.Required() {
-			tb.Fatalf("PostgreSQL cannot start under CI: %v", err)
-		}
-		tb.Skipf("no PostgreSQL: %v", err)
-	}
-	url, err := c.CreateDatabase(fmt.Sprintf("e2e_%d", pgDatabases.Add(1)))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return url
-}
+// TestMain) and returns its URL.
+func postgresURL(tb testing.TB) string { return pgtest.NewDatabase(tb, "e2e") }
 
 // openPostgres opens url beside the replicas with the tests' key.
 func openPostgres(tb testing.TB, url string) *storage.DB {

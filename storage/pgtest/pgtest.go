@@ -15,7 +15,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"testing"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -235,4 +237,26 @@ func StopShared() {
 	if shared.c != nil {
 		shared.c.Stop()
 	}
+}
+
+// databases numbers the databases NewDatabase creates on the shared cluster.
+var databases atomic.Int64
+
+// NewDatabase creates an empty database on the shared cluster and returns its URL. Without
+// a server the test is skipped, except under CI, where a PostgreSQL test that cannot run
+// is a failure.
+func NewDatabase(tb testing.TB, prefix string) string {
+	tb.Helper()
+	c, err := Shared()
+	if err != nil {
+		if Required() {
+			tb.Fatalf("PostgreSQL cannot start, and CI requires it: %v", err)
+		}
+		tb.Skipf("no PostgreSQL server could start: %v", err)
+	}
+	url, err := c.CreateDatabase(fmt.Sprintf("%s_%d", prefix, databases.Add(1)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return url
 }
