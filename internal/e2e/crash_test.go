@@ -119,20 +119,7 @@ func TestBinaryKilledRepeatedlyDeliversEachCheckInOnce(t *testing.T) {
 	if err, _ := p.stop(t); err != nil {
 		t.Fatalf("final run: %v\n%s", err, p.out)
 	}
-	n, nonces := checkInDMs(srv, recipients)
-	if n != pairs*perPair || len(nonces) != pairs*perPair {
-		t.Fatalf("%d check-in messages with %d distinct nonces, want %d of each\n%s", n, len(nonces), pairs*perPair, p.out)
-	}
-	for nonce, c := range nonces {
-		if c != 1 {
-			t.Fatalf("nonce %s posted %d times", nonce, c)
-		}
-	}
-	for _, r := range recipients {
-		if got := len(srv.Messages(r)); got != perPair {
-			t.Fatalf("recipient %s got %d messages, want %d", r, got, perPair)
-		}
-	}
+	requireEachOnce(t, srv, recipients, perPair, p.out)
 	db := openE2EDB(t, filepath.Join(dir, "afterglow.db"))
 	defer db.Close()
 	for p := range pairs {
@@ -148,5 +135,26 @@ func TestBinaryKilledRepeatedlyDeliversEachCheckInOnce(t *testing.T) {
 	}
 	if res, err := db.IntegrityCheck(context.Background()); err != nil || res != "ok" {
 		t.Fatalf("integrity: %v %s", err, res)
+	}
+}
+
+// requireEachOnce checks that every recipient got exactly perRecipient check-in DMs, each
+// under its own nonce, posted once: nothing lost, nothing doubled. out is the log to show.
+func requireEachOnce(t *testing.T, srv *dt.Server, recipients []string, perRecipient int, out fmt.Stringer) {
+	t.Helper()
+	total := len(recipients) * perRecipient
+	n, nonces := checkInDMs(srv, recipients)
+	if n != total || len(nonces) != total {
+		t.Fatalf("%d check-in messages with %d distinct nonces, want %d of each\n%s", n, len(nonces), total, out)
+	}
+	for nonce, c := range nonces {
+		if c != 1 {
+			t.Fatalf("nonce %s posted %d times", nonce, c)
+		}
+	}
+	for _, r := range recipients {
+		if got := len(srv.Messages(r)); got != perRecipient {
+			t.Fatalf("recipient %s got %d messages, want %d", r, got, perRecipient)
+		}
 	}
 }

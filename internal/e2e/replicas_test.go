@@ -192,20 +192,7 @@ func TestReplicasSenderKilledTwiceDeliversEachCheckInOnce(t *testing.T) {
 	last := waitSender(t, rs)
 	// Not eventually: a shortfall is reported below, with what arrived twice.
 	dt.Eventually(60*time.Second, func() bool { return dms.count() >= total })
-	n, nonces := checkInDMs(srv, recipients)
-	if n != total || len(nonces) != total {
-		t.Fatalf("%d check-in messages with %d distinct nonces, want %d of each\n%s", n, len(nonces), total, last.out)
-	}
-	for nonce, c := range nonces {
-		if c != 1 {
-			t.Fatalf("nonce %s posted %d times", nonce, c)
-		}
-	}
-	for _, r := range recipients {
-		if got := len(srv.Messages(r)); got != perPair {
-			t.Fatalf("recipient %s got %d messages, want %d", r, got, perPair)
-		}
-	}
+	requireEachOnce(t, srv, recipients, perPair, last.out)
 	if resent := resentNonces(srv); resent == 0 {
 		t.Error("no check-in was resent: the kills found none in flight, and exactly once went untested")
 	} else {
