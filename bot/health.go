@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -55,12 +56,9 @@ func (b *Bot) startHTTP() (stop func(), err error) {
 	if addr == "" {
 		return func() {}, nil
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := listen("http.listen", addr)
 	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return nil, fmt.Errorf("http.listen %s: address in use", addr)
-		}
-		return nil, fmt.Errorf("http.listen %s: %w", addr, err)
+		return nil, err
 	}
 	srv := &http.Server{
 		Handler:           b.httpHandler(),
@@ -69,29 +67,47 @@ func (b *Bot) startHTTP() (stop func(), err error) {
 		IdleTimeout:       time.Minute,
 		ErrorLog:          slog.NewLogLogger(b.log.Handler(), slog.LevelWarn),
 	}
-	b.httpAddr.Store(ln.Addr().String())
 	b.log.Info("serving health and metrics", "addr", ln.Addr().String())
 	if tcp, ok := ln.Addr().(*net.TCPAddr); !ok || !tcp.IP.IsLoopback() {
 		// Allowed (a container, a private network), but whoever reaches it reads the metrics.
 		b.log.Warn("http.listen is not a loopback address: /healthz and /metrics are open to other machines; keep them off the public internet",
 			"listen", addr, "addr", ln.Addr().String())
 	}
+	return b.serve(srv, ln, &b.httpAddr, "health and metrics server stopped"), nil
+}
+
+// listen opens the TCP listener for setting (its name, for the error) at addr.
+func listen(setting, addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("%s %s: address in use", setting, addr)
+	} else if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", setting, addr, err)
+	}
+	return ln, nil
+}
+
+// serve runs srv on ln, publishing its address in where while it serves, until the
+// returned stop, which is bounded by httpShutdownTimeout: a slow client must not hold up
+// shutdown. stopped is logged if the server ends on its own.
+func (b *Bot) serve(srv *http.Server, ln net.Listener, where *atomic.Value, stopped string) (stop func()) {
+	where.Store(ln.Addr().String())
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			b.log.Error("health and metrics server stopped", "err", err)
+			b.log.Error(stopped, "err", err)
 		}
 	}()
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), httpShutdownTimeout)
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil {
-			srv.Close() // a slow scrape must not hold up shutdown
+			srv.Close()
 		}
 		<-served
-		b.httpAddr.Store("")
-	}, nil
+		where.Store("")
+	}
 }
 
 // httpHandler routes the operations endpoints.

@@ -8,11 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -324,12 +322,9 @@ func (b *Bot) startInteractions(ctx context.Context) (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := listen("interactions.listen", addr)
 	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return nil, fmt.Errorf("interactions.listen %s: address in use", addr)
-		}
-		return nil, fmt.Errorf("interactions.listen %s: %w", addr, err)
+		return nil, err
 	}
 	e := &interactionsEndpoint{key: key, now: b.clock.Now, log: b.log, ctx: ctx, respond: b, inflight: &b.inflight,
 		withFiles: b.callbackWithFiles,
@@ -339,24 +334,8 @@ func (b *Bot) startInteractions(ctx context.Context) (stop func(), err error) {
 		},
 	}
 	srv := newInteractionsServer(e.handler(), interactionsTimeouts, b.log)
-	b.interactionsAddr.Store(ln.Addr().String())
 	b.log.Info("serving HTTP interactions", "addr", ln.Addr().String(), "interactions", interactionsPath, "events", eventsPath)
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			b.log.Error("interactions server stopped", "err", err)
-		}
-	}()
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), httpShutdownTimeout)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			srv.Close()
-		}
-		<-served
-		b.interactionsAddr.Store("")
-	}, nil
+	return b.serve(srv, ln, &b.interactionsAddr, "interactions server stopped"), nil
 }
 
 // callbackWithFiles sends an interaction response that carries files to the callback
