@@ -374,8 +374,12 @@ func (d *delivery) send(ctx context.Context, c storage.CheckIn, msg commands.Mes
 	if err := d.b.pacer.WaitUntil(ctx, slot); err != nil {
 		return "", "", err
 	}
+	// The recheck runs on ctx: once delivery is stopping, no POST leaves. One that has left
+	// runs on wire.
+	wire, done := onTheWire(ctx)
+	defer done()
 	var stopped error
-	raw, err := d.b.postDM(c.RecipientID, channelID, body, append(noRetry(ctx), d.recheck(ctx, c.ID, &stopped))...)
+	raw, err := d.b.postDM(c.RecipientID, channelID, body, append(noRetry(wire), d.recheck(ctx, c.ID, &stopped))...)
 	if stopped != nil {
 		return "", "", stopped
 	}
@@ -384,6 +388,31 @@ func (d *delivery) send(ctx context.Context, c storage.CheckIn, msg commands.Mes
 	}
 	id, err := messageID(raw)
 	return channelID, id, err
+}
+
+// sendGrace is how long a DM's POST already on the wire may still take when the process
+// shuts down: long enough for Discord to answer, so that a DM it created is recorded as
+// sent rather than posted again on the next start (its nonce guards a repeat for only a
+// few minutes); short enough that shutdown stays prompt.
+const sendGrace = 2 * time.Second
+
+// onTheWire is the context of a POST that left under ctx, a sender term's. When the term
+// ends because the process shuts down, the POST keeps sendGrace (wall clock) to be
+// answered; when it ends because the sender lock was lost, the POST is cancelled at once,
+// as the next sender's handover counts on (see senderHandover).
+func onTheWire(ctx context.Context) (context.Context, context.CancelFunc) {
+	wire, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		if errors.Is(context.Cause(ctx), errLockLost) {
+			cancel()
+			return
+		}
+		wallClock.AfterFunc(sendGrace, cancel)
+	})
+	return wire, func() {
+		stop()
+		cancel()
+	}
 }
 
 // errNotDeliverable stops a check-in's POST: it was cancelled or deleted, or its link

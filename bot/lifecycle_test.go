@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"sync"
@@ -261,5 +262,39 @@ func TestPrivacyDeleteInsideTheDMPostDeletesIt(t *testing.T) {
 	}
 	if n := len(h.botDMs(bob)); n != before {
 		t.Fatalf("bob has %d DMs from the bot, want %d", n, before)
+	}
+}
+
+// A DM already on the wire when the bot is told to stop is let finish and is recorded as
+// sent. Left "sending", it would be posted again on the next start, and Discord's nonce
+// guards a repeat for only a few minutes: a restart after that would DM it twice.
+func TestShutdownRecordsTheDMOnTheWire(t *testing.T) {
+	t.Parallel()
+	// Discord answers each DM's POST 200 ms after it stored the message.
+	h := newHarness(t, withLatency("POST /channels/*/messages", 200*time.Millisecond))
+	h.linkPartners(alice, bob)
+	var dmID string
+	wait := h.onCheckInDM(bob, func(m dt.Message) {
+		dmID = m.ID
+		h.cancel() // the process is told to stop while Discord has yet to answer
+	})
+	due := []storage.CheckIn{{SenderID: alice.ID, RecipientID: bob.ID, DueAt: h.now()}}
+	if _, err := h.store.ScheduleCheckIns(h.ctx, due, h.now(), 0); err != nil {
+		t.Fatal(err)
+	}
+	h.bot.checkInsScheduled()
+	wait()
+	h.stop()
+	store, err := storage.Open(context.Background(), h.dbPath, make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	cs, err := store.CheckInsFrom(context.Background(), alice.ID, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 1 || cs[0].Status != storage.StatusSent || cs[0].MessageID != dmID {
+		t.Fatalf("after the stop, the check-in whose DM Discord stored (%s) is %+v", dmID, cs)
 	}
 }

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/afterglow-bot/afterglow/storage"
@@ -26,10 +27,13 @@ const (
 	senderHandover = 2*senderCheck + time.Second
 )
 
-// senderClock times the election on the wall clock, not the bot's: its waits measure how
-// long other processes and the database take to notice a death, which a test cannot move,
-// like the bound on shutdown.
-var senderClock Clock = RealClock{}
+// errLockLost ends a sender term whose lock is gone (context.Cause of the term's context).
+var errLockLost = errors.New("the sender lock was lost")
+
+// wallClock times the election and the bounds on shutdown on the wall clock, not the
+// bot's: they measure how long other processes, the database and Discord take, which a
+// test cannot move.
+var wallClock Clock = RealClock{}
 
 // senderLoop tries to become the sender now and then every senderRetry, and delivers for
 // as long as it is, until ctx ends.
@@ -43,7 +47,7 @@ func (b *Bot) senderLoop(ctx context.Context) {
 			b.senderTerm(ctx, lock)
 			continue // the lock was lost: try again at once, it may be free
 		}
-		if !sleepCtx(ctx, senderClock, senderRetry) {
+		if !sleepCtx(ctx, wallClock, senderRetry) {
 			return
 		}
 	}
@@ -51,12 +55,13 @@ func (b *Bot) senderLoop(ctx context.Context) {
 
 // senderTerm delivers while lock holds: it listens for check-ins scheduled on other
 // replicas, runs the delivery loop, and pings the lock's connection every senderCheck.
-// When the ping fails, delivery stops at once (in-flight sends are cancelled; what they
-// leave leased is released by the next sender), and the lock is let go.
+// When the ping fails, delivery stops at once (in-flight sends are cancelled, with
+// errLockLost as the cause; what they leave leased is released by the next sender), and
+// the lock is let go.
 func (b *Bot) senderTerm(ctx context.Context, lock *storage.SenderLock) {
 	defer lock.Release()
-	termCtx, stop := context.WithCancel(ctx)
-	defer stop()
+	termCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
 	b.senderActive.Store(true)
 	b.log.Info("this process is now the sender: it delivers check-ins")
 	// Listen before the first claim, so that nothing scheduled meanwhile goes unseen.
@@ -72,28 +77,28 @@ func (b *Bot) senderTerm(ctx context.Context, lock *storage.SenderLock) {
 	delivering := make(chan struct{})
 	go func() {
 		defer close(delivering)
-		if lock.Shared() && !sleepCtx(termCtx, senderClock, senderHandover) {
+		if lock.Shared() && !sleepCtx(termCtx, wallClock, senderHandover) {
 			return
 		}
 		b.delivery.run(termCtx)
 	}()
 	ticker := time.NewTicker(senderCheck)
 	defer ticker.Stop()
-	for lost := false; !lost; {
+	var lost error // stays nil when the process is shutting down
+	for lost == nil && ctx.Err() == nil {
 		select {
 		case <-ctx.Done():
-			lost = true
 		case <-ticker.C:
 			check, cancel := context.WithTimeout(termCtx, senderCheck)
 			err := lock.Check(check)
 			cancel()
 			if err != nil && ctx.Err() == nil {
 				b.log.Warn("lost the sender lock: stopping delivery; another replica may take over", "err", err)
-				lost = true
+				lost = errLockLost
 			}
 		}
 	}
-	stop()
+	stop(lost)
 	<-delivering
 	b.senderActive.Store(false)
 	b.log.Info("this process is no longer the sender")
