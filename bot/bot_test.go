@@ -14,6 +14,7 @@ import (
 )
 
 func TestRegistersCommandsForEveryContextOnceByHash(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	cmds := h.srv.Commands("")
 	names := map[string]dt.Command{}
@@ -48,6 +49,7 @@ func TestRegistersCommandsForEveryContextOnceByHash(t *testing.T) {
 // to report as an error: the next start registers again, since it never learnt that the
 // first attempt worked.
 func TestShutdownDuringRegistrationIsNotAnError(t *testing.T) {
+	t.Parallel()
 	var logs dt.LockedBuffer
 	h := newHarness(t, withLatency("PUT /applications/*/commands", 2*time.Second), withLog(&logs))
 	h.stop() // the stand-in holds the commands; its answer is still 2 s away
@@ -63,6 +65,7 @@ func TestShutdownDuringRegistrationIsNotAnError(t *testing.T) {
 }
 
 func TestGuildRegistration(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withGuild(dt.DefaultGuildID))
 	if len(h.srv.Commands(dt.DefaultGuildID)) == 0 || len(h.srv.Commands("")) != 0 {
 		t.Fatal("commands should be registered in the configured guild only")
@@ -164,6 +167,7 @@ func standIn(b *Bot, f func(ctx context.Context, req commands.Request, next comm
 }
 
 func TestDispatcherRecoversPanicsAndAnswers(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	var panicked atomic.Bool
 	standIn(h.bot, func(ctx context.Context, req commands.Request, next commands.Handler) commands.Result {
@@ -257,6 +261,7 @@ func testSlowClickWithAPrivateReplyGetsAFollowUp(t *testing.T, opts ...harnessOp
 }
 
 func TestUnhandledInteractionTypeGetsAnAnswer(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	i := h.srv.SlashCommand(alice, guild, "aftercare")
 	i.Payload["type"] = 42

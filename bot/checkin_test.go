@@ -88,6 +88,7 @@ func testCheckInNowAnswerAndRelay(t *testing.T, opts ...harnessOption) {
 }
 
 func TestScheduledCheckInWaitsForItsTimeAndSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.linkPartners(alice, bob)
 	h.reply(h.srv.SlashCommand(alice, dm, "checkin", dt.SubCommand("send", dt.UserOption("partner", bob), dt.StringOption("in", "2h"), dt.BooleanOption("followups", true))))
@@ -116,6 +117,7 @@ func TestScheduledCheckInWaitsForItsTimeAndSurvivesRestart(t *testing.T) {
 }
 
 func TestLateAndTooLateCheckIns(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.linkPartners(alice, bob)
 	h.linkPartners(alice, carol)
@@ -168,6 +170,7 @@ func testClosedDMsTellTheSenderAndShowInList(t *testing.T, opts ...harnessOption
 }
 
 func TestServerErrorsAndRateLimitsAreRetriedOnce(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.linkPartners(alice, bob)
 	h.srv.FailNext("POST /channels/*/messages", 503, 3)
@@ -203,6 +206,7 @@ func testRemovedPartnerIsNeverDMed(t *testing.T, opts ...harnessOption) {
 }
 
 func TestQuietHoursHoldACheckInUntilTheyEnd(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.linkPartners(alice, bob)
 	// Bob's quiet hours cover the next hour of the harness clock, in his own time zone.

@@ -216,9 +216,15 @@ var transports = []struct {
 }
 
 // eachTransport runs flow once per transport, as a subtest with the transport's options.
+// The test and its subtests run beside others: each flow has its own stand-in, database
+// and clock.
 func eachTransport(t *testing.T, flow func(t *testing.T, opts ...harnessOption)) {
+	t.Parallel()
 	for _, tr := range transports {
-		t.Run(tr.name, func(t *testing.T) { flow(t, tr.opts...) })
+		t.Run(tr.name, func(t *testing.T) {
+			t.Parallel()
+			flow(t, tr.opts...)
+		})
 	}
 }
 

@@ -106,6 +106,7 @@ func requireNoUserIDs(t *testing.T, body string, users ...dt.User) {
 }
 
 func TestHealthAndMetricsOverHTTP(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withHTTP)
 	if body := h.waitHealth(http.StatusOK); body != "ok\n" {
 		t.Fatalf("healthz body %q", body)
@@ -187,6 +188,7 @@ func TestHealthAndMetricsOverHTTP(t *testing.T) {
 }
 
 func TestMetricsCountErrorsAndPanicsAndCollapseUnknownNames(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withHTTP)
 	standIn(h.bot, func(_ context.Context, req commands.Request, _ commands.Handler) commands.Result {
 		if req.Command == "plan" {
@@ -236,6 +238,7 @@ func TestMetricsCountErrorsAndPanicsAndCollapseUnknownNames(t *testing.T) {
 }
 
 func TestHealthFollowsTheGatewayAndCountsReconnects(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withHTTP)
 	h.waitHealth(http.StatusOK)
 	// The outage itself lasts only as long as a loopback reconnect, too short to catch over

@@ -17,6 +17,7 @@ func (h *harness) interactionsURL(path string) string {
 }
 
 func TestHTTPInteractionsWithoutAGateway(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withHTTPInteractions)
 	// Commands were registered over REST (newHarness waited for them), with no gateway.
 	if n := h.srv.Identifies(); n != 0 {
@@ -51,6 +52,7 @@ func TestHTTPInteractionsWithoutAGateway(t *testing.T) {
 }
 
 func TestApplicationDeauthorizedEndsLinksQuietly(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withHTTPInteractions)
 	h.linkPartners(alice, bob)
 	h.linkPartners(carol, alice)

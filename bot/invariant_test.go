@@ -34,6 +34,7 @@ var (
 // between two people who had accepted a link (or to oneself), per a model kept from what
 // the users saw: accepts add a link; removes, stops, blocks and deletions end it.
 func TestNoDMWithoutAcceptedLink(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("1,000 interactions; skipped with -short")
 	}

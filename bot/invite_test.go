@@ -16,6 +16,7 @@ const standInInvite = "https://discord.com/oauth2/authorize?client_id=1000000000
 // After READY, the line right after "connected" hands the admin the install link for the
 // application Discord named, so the first start's log says how to add the bot to a server.
 func TestReadyLogsTheInviteLinkRightAfterConnected(t *testing.T) {
+	t.Parallel()
 	var logs dt.LockedBuffer
 	h := newHarness(t, withLog(&logs), withDebugLog)
 	if !strings.Contains(standInInvite, "client_id="+h.srv.AppID()+"&") {

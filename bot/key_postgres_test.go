@@ -17,6 +17,7 @@ import (
 // already has a key check (another replica set it up) gets no new key, and no stray key
 // file is left; a new database gets a key file as SQLite's does.
 func TestLoadKeyOnPostgresMakesAKeyOnlyForANewDatabase(t *testing.T) {
+	t.Parallel()
 	url := pgDatabase(t)
 	cfg := DefaultConfig()
 	cfg.Storage.Driver, cfg.Storage.URL = storage.DriverPostgres, url

@@ -41,6 +41,7 @@ const keyChildEnv = "AFTERGLOW_TEST_KEY_FSIZE_DIR"
 // key file, whole or partial, and no temporary file, may remain, and the next start
 // writes a whole key.
 func TestLoadKeyNeverLeavesAPartialKeyFile(t *testing.T) {
+	t.Parallel()
 	dir := os.Getenv(keyChildEnv)
 	if dir == "" {
 		// The limit is the whole process's: run the write in a child of its own.

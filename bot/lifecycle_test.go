@@ -77,6 +77,7 @@ func (h *harness) tryReply(i dt.Interaction) dt.Callback {
 // A recipient who answers the moment the DM appears, before the bot has recorded it sent,
 // has their answer recorded and relayed, and the DM is updated in place.
 func TestAnswerInsideTheDMPostIsRecorded(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.linkPartners(alice, bob)
 	aliceDMs := len(h.waitDMs(alice, 1))
@@ -113,6 +114,7 @@ func TestAnswerInsideTheDMPostIsRecorded(t *testing.T) {
 
 // Words and Stop work inside the POST too; a DM stopped that way stays with its confirmation.
 func TestWordsAndStopInsideTheDMPost(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.linkPartners(alice, bob)
 	var form, stop dt.Callback
@@ -141,6 +143,7 @@ func TestWordsAndStopInsideTheDMPost(t *testing.T) {
 
 // A link removed while the check-in waits for its send slot behind a backlog ends it: no DM.
 func TestLinkRemovedDuringTheSlotWaitLeavesNoDM(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.linkPartners(alice, bob)
 	bobDMs := len(h.waitDMs(bob, 1))
@@ -177,6 +180,7 @@ func TestLinkRemovedDuringTheSlotWaitLeavesNoDM(t *testing.T) {
 
 // A link that ends while the DM is being posted (after the last check) deletes that DM.
 func TestLinkRemovedInsideTheDMPostDeletesIt(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.linkPartners(alice, bob)
 	bobDMs := len(h.waitDMs(bob, 1))
@@ -208,6 +212,7 @@ func (h *harness) deleteMyData(u dt.User) dt.Callback {
 // /privacy delete also deletes the DMs Afterglow posted to that person that it still
 // knows: the check-in prompts they received and the relays of answers to what they sent.
 func TestPrivacyDeleteDeletesTheDMsSentToThem(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.linkPartners(alice, bob)
 	kept := h.waitDMs(alice, 1) // "Bob accepted": not a check-in, not known by id
@@ -242,6 +247,7 @@ func TestPrivacyDeleteDeletesTheDMsSentToThem(t *testing.T) {
 
 // Deleting one's data while a check-in to oneself is being posted deletes that DM too.
 func TestPrivacyDeleteInsideTheDMPostDeletesIt(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.linkPartners(alice, bob)
 	before := len(h.waitDMs(bob, 1))

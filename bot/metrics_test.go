@@ -13,6 +13,7 @@ import (
 // A custom_id a client made up never becomes a metric label, however well it looks like
 // one of ours: only the routes the router answers do.
 func TestMetricLabelsOnlyFromRoutesTheRouterKnows(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withHTTP)
 	shown := h.reply(h.srv.SlashCommand(alice, guild, "aftercare", dt.StringOption("topic", "massage")))
 	h.reply(h.srv.Click(alice, guild, shown.Message(), "ac1:home"))

@@ -308,7 +308,6 @@ func TestPlanEditShareShowAndReminders(t *testing.T) {
 }
 
 func TestExportHoldsExactlyTheUsersData(t *testing.T) {
-	t.Parallel()
 	eachTransport(t, testExportHoldsExactlyTheUsersData)
 }
 

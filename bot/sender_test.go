@@ -15,6 +15,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	dt.AllowParallel(8)
 	code := m.Run()
 	pgtest.StopShared() // the cluster the PostgreSQL tests started, if any
 	os.Exit(code)

@@ -54,6 +54,7 @@ func waitForLog(t *testing.T, l *dt.LockedBuffer, s string) {
 // logged (at every level, down to debug) saying what failed, but never with the
 // interaction's token, which would let a reader of the log answer as the bot.
 func TestTransportFailuresKeepTokensOutOfTheLog(t *testing.T) {
+	t.Parallel()
 	var log dt.LockedBuffer
 	h := newHarness(t, withDebugLog, withLog(&log))
 	standIn(h.bot, func(ctx context.Context, req commands.Request, next commands.Handler) commands.Result {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,11 @@ import (
 )
 
 const testToken = "test-token"
+
+func TestMain(m *testing.M) {
+	AllowParallel(8) // most tests here wait on discordgo: its heartbeats, its one-second close
+	os.Exit(m.Run())
+}
 
 var (
 	alice = User{ID: "200000000000000001", Username: "alice", GlobalName: "Alice"}

@@ -11,6 +11,7 @@ import (
 // that waits 5 ms before answering can never have answered faster, and the caller, who
 // also waits for the stand-in to check each callback, always sees longer than Discord.
 func TestTimeInvocations(t *testing.T) {
+	t.Parallel()
 	srv := New(t, Options{})
 	const think = 5 * time.Millisecond
 	dg := newSession(t, srv)

@@ -18,7 +18,7 @@ import (
 // and holds, as sent, every check-in the database recorded as sent before the backup began.
 // The bot's instance lock stays the bot's: the backup runs while it is held.
 func TestBackupDuringDeliveryHoldsEveryConfirmedCheckIn(t *testing.T) {
-	t.Parallel() // waits on delivery, not on the CPU: runs beside the other long ones
+	t.Parallel()
 	const pairs, perPair = 10, 30
 	r := newFaultRig(t, dt.Options{}, pairs, perPair)
 	r.srv.SetLatency(messagesRoute, 20*time.Millisecond) // delivery lasts a few seconds

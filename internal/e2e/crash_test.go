@@ -92,7 +92,7 @@ func checkInDMs(srv *dt.Server, recipients []string) (messages int, nonces map[s
 // moments while 500 check-ins are due, five times, then lets it finish: every check-in
 // arrives exactly once (the stand-in enforces nonces like Discord and counts messages).
 func TestBinaryKilledRepeatedlyDeliversEachCheckInOnce(t *testing.T) {
-	t.Parallel() // asserts exactly once, not timing: runs beside the other long ones
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("kills and restarts the binary; skipped with -short")
 	}

@@ -15,6 +15,7 @@ import (
 )
 
 func TestRegisterSubcommandOverwritesAndExits(t *testing.T) {
+	t.Parallel()
 	srv := dt.New(t, dt.Options{Token: e2eToken})
 	dir := t.TempDir()
 	for round := 1; round <= 2; round++ {

@@ -261,6 +261,7 @@ func (r *faultRig) verify(p *process) map[int64]storage.CheckIn {
 // delivery of 100 due check-ins is under way: the bot resumes or identifies again, delivery
 // (REST only) goes on meanwhile, and an interaction after the reconnect is answered.
 func TestFaultGateway(t *testing.T) {
+	t.Parallel()
 	faults := []struct {
 		name   string
 		inject func(t *testing.T, r *faultRig, p *process)
@@ -320,6 +321,7 @@ func TestFaultGateway(t *testing.T) {
 // being delivered: nothing is lost, nothing is posted twice, and where a recipient's DMs
 // are closed the sender is told and the check-in ends undeliverable.
 func TestFaultREST(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		env    []string
@@ -443,7 +445,7 @@ func resentNonces(srv *dt.Server) int {
 // delivered. Afterwards every check-in the database holds, including every one a sender
 // was told is on its way, arrives exactly once.
 func TestFaultKillDuringSchedulingAndDelivery(t *testing.T) {
-	t.Parallel() // asserts exactly once, not timing: runs beside the other long ones
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("kills and restarts the binary 20 times; skipped with -short")
 	}
@@ -512,6 +514,7 @@ func TestFaultKillDuringSchedulingAndDelivery(t *testing.T) {
 // TestFaultSIGTERMDuringDelivery stops the binary with SIGTERM while it delivers: it exits
 // 0 within 5 s, and after a restart every check-in has arrived exactly once.
 func TestFaultSIGTERMDuringDelivery(t *testing.T) {
+	t.Parallel()
 	const pairs, perPair = 10, 10
 	r := newFaultRig(t, dt.Options{}, pairs, perPair)
 	p := r.start()
@@ -537,6 +540,7 @@ func TestFaultSIGTERMDuringDelivery(t *testing.T) {
 // application did not respond"), nothing is half-written, and once the lock is gone
 // everything proceeds.
 func TestFaultDatabaseLocked(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("holds a lock past the 5 s busy timeout; skipped with -short")
 	}
@@ -657,6 +661,7 @@ func readOnlyWrapper(t *testing.T, path string) (wrapper []string, undo func()) 
 // open it read-only without a word and fail every write later; the bot must refuse to
 // start, saying why, before connecting to Discord, and leave the file as it was.
 func TestFaultDatabaseReadOnly(t *testing.T) {
+	t.Parallel()
 	r := newFaultRig(t, dt.Options{}, 2, 2)
 	wrapper, undo := readOnlyWrapper(t, r.dbPath())
 	defer undo()
@@ -717,6 +722,7 @@ func setFileSizeLimit(t *testing.T, pid int, limit string) {
 // and change settings: each gets a kind private error, the log says why, nothing is
 // half-written or sent, and once writing works again everything proceeds without a restart.
 func TestFaultDatabaseDiskFull(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("prlimit"); err != nil {
 		t.Skip("needs prlimit (util-linux) to limit the running binary's file size")
 	}
@@ -889,6 +895,7 @@ func failingDisk(t *testing.T) (dir string, fail, repair func()) {
 // /healthz says why, and nothing is sent. Once the disk is repaired and the bot restarted,
 // the check-in that came due is delivered exactly once and nothing refused was saved.
 func TestFaultDiskTurnsReadOnlyWhileRunning(t *testing.T) {
+	t.Parallel()
 	dir, fail, repair := failingDisk(t)
 	const pairs, perPair = 3, 2
 	r := newFaultRigIn(t, dir, dt.Options{}, pairs, perPair, "AFTERGLOW_HTTP_LISTEN=127.0.0.1:0")

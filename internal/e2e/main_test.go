@@ -41,6 +41,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "build afterglow:", err)
 		os.Exit(1)
 	}
+	// Every test here runs beside the others: they wait on processes, paced DMs and fixed
+	// waits far more than they use the CPU, and each has its own stand-in and files.
+	dt.AllowParallel(8)
 	code := m.Run()
 	pgtest.StopShared()
 	os.RemoveAll(dir)
@@ -200,6 +203,7 @@ func binaryEndToEnd(t *testing.T, m mode) {
 }
 
 func TestBinaryRefusesBadSetupWithOneLine(t *testing.T) {
+	t.Parallel()
 	srv := dt.New(t, dt.Options{Token: e2eToken})
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "typo.toml"), []byte("[discord]\ntokn = \"x\"\n"), 0o600)
@@ -240,6 +244,7 @@ func TestBinaryRefusesBadSetupWithOneLine(t *testing.T) {
 }
 
 func TestSecondInstanceOnTheSameDatabaseRefusesToStart(t *testing.T) {
+	t.Parallel()
 	srv := dt.New(t, dt.Options{Token: e2eToken})
 	dir := t.TempDir()
 	first := startBinary(t, srv, dir, "AFTERGLOW_STORAGE_ENCRYPTION_KEY="+e2eKey)
@@ -268,6 +273,7 @@ func TestSecondInstanceOnTheSameDatabaseRefusesToStart(t *testing.T) {
 }
 
 func TestTryPrintsATopicOffline(t *testing.T) {
+	t.Parallel()
 	out, err := exec.Command(binary, "try", "/aftercare topic:drop").CombinedOutput()
 	drop, _ := content.MustLoad().Topic("drop")
 	if err != nil || !strings.Contains(string(out), "# "+drop.Title) || !strings.Contains(string(out), "[private reply") {
@@ -299,6 +305,7 @@ func aftercareDrop(srv *dt.Server) dt.Interaction {
 // constantly (GOGC=1) and has run several collections after it connected; a second on the
 // same database still finds the lock held and exits with one line naming it.
 func TestSecondInstanceRefusedAfterTheFirstRanAWhile(t *testing.T) {
+	t.Parallel()
 	srv := dt.New(t, dt.Options{Token: e2eToken})
 	dir := t.TempDir()
 	first := startBinary(t, srv, dir, "AFTERGLOW_STORAGE_ENCRYPTION_KEY="+e2eKey, "GOGC=1", "GODEBUG=gctrace=1")

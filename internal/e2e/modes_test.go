@@ -15,10 +15,15 @@ type mode struct {
 	http bool
 }
 
-// forEachMode runs flow once per mode, as a subtest named after it.
+// forEachMode runs flow once per mode, as a subtest named after it; the test and its
+// subtests run beside the others.
 func forEachMode(t *testing.T, flow func(*testing.T, mode)) {
+	t.Parallel()
 	for _, m := range []mode{{name: "gateway"}, {name: "http", http: true}} {
-		t.Run(m.name, func(t *testing.T) { flow(t, m) })
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			flow(t, m)
+		})
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 // A binary built without -X main.version names the commit it was built from.
 func TestUnstampedBinaryNamesItsCommit(t *testing.T) {
+	t.Parallel()
 	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
 	if err != nil {
 		t.Skipf("not in a git checkout: %v", err)
