@@ -108,19 +108,31 @@ func waitSender(tb testing.TB, rs []*replica) *replica {
 	return sender
 }
 
-// dmLog records when each check-in DM was created on the stand-in, in order.
+// dmLog records when each check-in DM was created on the stand-in, in order, and can
+// hold one inside its POST: stored, so its recipient has it, but not yet answered.
 type dmLog struct {
-	mu sync.Mutex
-	at []time.Time
+	mu    sync.Mutex
+	at    []time.Time
+	holds map[int]dmHold // by DM number, from 1
 }
 
+// dmHold is one DM held inside its POST: held closes once it is, and the POST answers
+// when release closes.
+type dmHold struct{ held, release chan struct{} }
+
 func watchCheckInDMs(srv *dt.Server) *dmLog {
-	l := &dmLog{}
+	l := &dmLog{holds: map[int]dmHold{}}
 	srv.OnMessageCreate(func(m dt.Message) {
-		if strings.HasPrefix(m.Nonce, "ag-ci-") {
-			l.mu.Lock()
-			l.at = append(l.at, time.Now())
-			l.mu.Unlock()
+		if !strings.HasPrefix(m.Nonce, "ag-ci-") {
+			return
+		}
+		l.mu.Lock()
+		l.at = append(l.at, time.Now())
+		h, ok := l.holds[len(l.at)]
+		l.mu.Unlock()
+		if ok {
+			close(h.held)
+			<-h.release
 		}
 	})
 	return l
@@ -142,6 +154,18 @@ func (l *dmLog) after(n int) (time.Time, bool) {
 	return l.at[n], true
 }
 
+// holdAt holds DM number n inside its POST: held closes when it is stored, and its POST
+// answers once release is called (at the latest when the test ends).
+func (l *dmLog) holdAt(tb testing.TB, n int) (held <-chan struct{}, release func()) {
+	h := dmHold{held: make(chan struct{}), release: make(chan struct{})}
+	l.mu.Lock()
+	l.holds[n] = h
+	l.mu.Unlock()
+	release = sync.OnceFunc(func() { close(h.release) })
+	tb.Cleanup(release)
+	return h.held, release
+}
+
 // TestReplicasSenderKilledTwiceDeliversEachCheckInOnce: three binaries on one PostgreSQL
 // database, 1,000 check-ins due (seeded through storage with the tests' key, before the
 // replicas start); the sender is killed with SIGKILL mid-delivery, DMs in flight, then
@@ -149,7 +173,7 @@ func (l *dmLog) after(n int) (time.Time, bool) {
 // exactly once and every row ends sent. Each takeover (kill to the first DM from the new
 // sender) is within the 5 s of the issue and logged.
 func TestReplicasSenderKilledTwiceDeliversEachCheckInOnce(t *testing.T) {
-	t.Parallel() // mostly waits on paced DMs and fixed handover waits
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("three binaries and PostgreSQL; skipped with -short")
 	}
@@ -160,17 +184,21 @@ func TestReplicasSenderKilledTwiceDeliversEachCheckInOnce(t *testing.T) {
 	db := openPostgres(t, url)
 	recipients := seedCheckInsIn(t, db, pairs, perPair)
 	dms := watchCheckInDMs(srv)
-	// Each DM is created at once and answered 50 ms later, so that a kill always finds
-	// DMs that went out unacknowledged: the new sender must resend them under their
-	// nonce, and the test sees whether that doubles any.
-	srv.SetLatency(messagesRoute, 50*time.Millisecond)
 	rs := startReplicas(t, srv, url, 3, "AFTERGLOW_LOG_LEVEL=info", "AFTERGLOW_CHECKINS_PER_PARTNER_PER_DAY=1000")
 
 	for round, at := range []int{total / 5, total / 2} {
 		sender := waitSender(t, rs)
-		eventually(t, 30*time.Second, sender.process, fmt.Sprintf("%d check-in DMs", at), func() bool { return dms.count() >= at })
+		// Each kill finds a DM on the wire, stored but unanswered: the new sender must
+		// resend it under its nonce, and the test sees whether that doubles it.
+		held, release := dms.holdAt(t, at)
+		select {
+		case <-held:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("after 30 s, %d check-in DMs of %d\n%s", dms.count(), at, sender.out)
+		}
 		killed := time.Now()
 		sender.kill(t)
+		release()
 		next := waitSender(t, rs)
 		// A DM the dead sender had on the wire before it died lands within milliseconds;
 		// the new sender waits out the handover (seconds) before its first. Count from
