@@ -38,7 +38,7 @@ func TestBackupDuringDeliveryHoldsEveryConfirmedCheckIn(t *testing.T) {
 	}
 
 	dest := filepath.Join(t.TempDir(), "backup.db")
-	cmd := exec.Command(binary, "backup", dest)
+	cmd := exec.Command(afterglowBinary(t), "backup", dest)
 	cmd.Dir = r.dir
 	cmd.Env = append(os.Environ(), r.env...)
 	out, err := cmd.CombinedOutput()

@@ -19,7 +19,7 @@ func TestRegisterSubcommandOverwritesAndExits(t *testing.T) {
 	srv := dt.New(t, dt.Options{Token: e2eToken})
 	dir := t.TempDir()
 	for round := 1; round <= 2; round++ {
-		cmd := exec.Command(binary, "register")
+		cmd := exec.Command(afterglowBinary(t), "register")
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "AFTERGLOW_DISCORD_TOKEN="+e2eToken, "AFTERGLOW_DISCORD_API_BASE="+srv.APIBase(),
 			"AFTERGLOW_STORAGE_PATH="+filepath.Join(dir, "afterglow.db"), "AFTERGLOW_STORAGE_ENCRYPTION_KEY="+e2eKey,

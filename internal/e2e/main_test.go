@@ -18,8 +18,24 @@ import (
 	"github.com/afterglow-bot/afterglow/storage/pgtest"
 )
 
-// binary is the afterglow executable built once for the end-to-end tests.
-var binary string
+// built is the afterglow executable, built once while the tests start: those that need it
+// wait in afterglowBinary, and meanwhile their own set-up (a PostgreSQL cluster, seeded
+// rows) runs.
+var built struct {
+	path string
+	done chan struct{}
+	err  error
+}
+
+// afterglowBinary returns the built executable, once it is.
+func afterglowBinary(tb testing.TB) string {
+	tb.Helper()
+	<-built.done
+	if built.err != nil {
+		tb.Fatal(built.err)
+	}
+	return built.path
+}
 
 func TestMain(m *testing.M) {
 	if addr := os.Getenv(floorEchoEnv); addr != "" {
@@ -34,17 +50,18 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "afterglow")
-	build := buildCmd("-o", binary)
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build afterglow:", err)
-		os.Exit(1)
-	}
+	built.path, built.done = filepath.Join(dir, "afterglow"), make(chan struct{})
+	go func() {
+		defer close(built.done)
+		if out, err := buildCmd("-o", built.path).CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("build afterglow: %v\n%s", err, out)
+		}
+	}()
 	// Every test here runs beside the others: they wait on processes, paced DMs and fixed
 	// waits far more than they use the CPU, and each has its own stand-in and files.
 	dt.AllowParallel(8)
 	code := m.Run()
+	<-built.done // no test may have needed it, but its directory goes below
 	pgtest.StopShared()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -82,7 +99,7 @@ func startBinary(t testing.TB, srv *dt.Server, dir string, env ...string) *proce
 // afterglow in place, so that the process signalled and killed is afterglow itself.
 func startWrapped(t testing.TB, srv *dt.Server, dir string, wrapper []string, env ...string) *process {
 	t.Helper()
-	args := append(append([]string(nil), wrapper...), binary, "run")
+	args := append(append([]string(nil), wrapper...), afterglowBinary(t), "run")
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
@@ -225,7 +242,7 @@ func TestBinaryRefusesBadSetupWithOneLine(t *testing.T) {
 	waitUp(t, srv, first)
 	first.stop(t)
 	for _, c := range cases {
-		cmd := exec.Command(binary, c.args...)
+		cmd := exec.Command(afterglowBinary(t), c.args...)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "AFTERGLOW_DISCORD_TOKEN="+e2eToken, "AFTERGLOW_DISCORD_API_BASE="+srv.APIBase(),
 			"AFTERGLOW_STORAGE_PATH="+filepath.Join(dir, "afterglow.db"), "AFTERGLOW_STORAGE_ENCRYPTION_KEY="+e2eKey)
@@ -274,7 +291,7 @@ func TestSecondInstanceOnTheSameDatabaseRefusesToStart(t *testing.T) {
 
 func TestTryPrintsATopicOffline(t *testing.T) {
 	t.Parallel()
-	out, err := exec.Command(binary, "try", "/aftercare topic:drop").CombinedOutput()
+	out, err := exec.Command(afterglowBinary(t), "try", "/aftercare topic:drop").CombinedOutput()
 	drop, _ := content.MustLoad().Topic("drop")
 	if err != nil || !strings.Contains(string(out), "# "+drop.Title) || !strings.Contains(string(out), "[private reply") {
 		t.Fatalf("try: %v\n%s", err, out)
@@ -322,7 +339,7 @@ func TestSecondInstanceRefusedAfterTheFirstRanAWhile(t *testing.T) {
 		return collections() >= target
 	})
 
-	cmd := exec.Command(binary, "run")
+	cmd := exec.Command(afterglowBinary(t), "run")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "AFTERGLOW_DISCORD_TOKEN="+e2eToken, "AFTERGLOW_DISCORD_API_BASE="+srv.APIBase(),
 		"AFTERGLOW_STORAGE_PATH="+filepath.Join(dir, "afterglow.db"), "AFTERGLOW_STORAGE_ENCRYPTION_KEY="+e2eKey,
