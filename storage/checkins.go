@@ -508,23 +508,34 @@ func (db *DB) RecordRelay(ctx context.Context, id int64, channelID, messageID st
 	return nil
 }
 
+// relaysToSQL selects the DMs that relayed answers to the check-ins user ?1 sent.
+const relaysToSQL = `SELECT r.channel_id, r.message_id FROM relay_messages r
+	JOIN checkins c ON c.id = r.checkin_id WHERE c.sender_id = ?1`
+
 // DMsTo lists the DMs Afterglow posted to userID that it still knows: the check-in prompts
 // they received and the relays of answers to check-ins they sent, oldest first.
 func (db *DB) DMsTo(ctx context.Context, userID string) ([]MessageRef, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT channel_id, message_id FROM (
+	out, err := queryMessageRefs(ctx, db.sql, `SELECT channel_id, message_id FROM (
 		SELECT channel_id, message_id FROM checkins WHERE recipient_id = ?1 AND message_id != ''
-		UNION ALL
-		SELECT r.channel_id, r.message_id FROM relay_messages r JOIN checkins c ON c.id = r.checkin_id WHERE c.sender_id = ?1
+		UNION ALL `+relaysToSQL+`
 		) AS dms ORDER BY length(message_id), message_id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list DMs to a user: %w", err)
+	}
+	return out, nil
+}
+
+func queryMessageRefs(ctx context.Context, q querier, query string, args ...any) ([]MessageRef, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []MessageRef
 	for rows.Next() {
 		var m MessageRef
 		if err := rows.Scan(&m.ChannelID, &m.MessageID); err != nil {
-			return nil, fmt.Errorf("list DMs to a user: %w", err)
+			return nil, err
 		}
 		out = append(out, m)
 	}

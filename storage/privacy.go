@@ -25,6 +25,9 @@ type Export struct {
 	CheckInsSent []CheckIn `json:"checkins_sent"`
 	// CheckInsReceived carry the user's own answers; a sender's note appears once delivered.
 	CheckInsReceived []CheckIn `json:"checkins_received"`
+	// RelayDMs are the DMs in which Afterglow told the user an answer to their check-ins,
+	// kept so that deleting their data deletes those DMs too.
+	RelayDMs []MessageRef `json:"relay_dms"`
 }
 
 // BlockForExport is a block the user set. The blocked person is stored only as a keyed hash.
@@ -95,6 +98,9 @@ func (db *DB) Export(ctx context.Context, userID string) (Export, error) {
 			return err
 		}
 		if out.CheckInsReceived, err = db.queryCheckIns(ctx, tx, "recipient_id = ? ORDER BY id", userID); err != nil {
+			return err
+		}
+		if out.RelayDMs, err = queryMessageRefs(ctx, tx, relaysToSQL+" ORDER BY length(r.message_id), r.message_id", userID); err != nil {
 			return err
 		}
 		for i := range out.CheckInsReceived {

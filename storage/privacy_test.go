@@ -100,6 +100,9 @@ func TestSealedTextIsBoundToItsRow(t *testing.T) {
 }
 
 // populate gives user a row of every kind, with others around.
+// relayToUser is the DM in which populate's user was told bob's answer.
+var relayToUser = MessageRef{ChannelID: "700000000000000070", MessageID: "700000000000000071"}
+
 func populate(t *testing.T, db *DB, user string) {
 	t.Helper()
 	ctx := context.Background()
@@ -118,9 +121,11 @@ func populate(t *testing.T, db *DB, user string) {
 	must(t, err)
 	_, err = db.RecordWords(ctx, sent.ID, bob, "bob's words", t0, time.Hour)
 	must(t, err)
+	must(t, db.RecordRelay(ctx, sent.ID, relayToUser.ChannelID, relayToUser.MessageID)) // bob's answer, DMed to user
 	received := deliver(t, db, schedule(t, db, carol, user, t0, "note from carol"))
 	_, err = db.RecordAnswer(ctx, received.ID, user, AnswerGood, t0, time.Hour)
 	must(t, err)
+	must(t, db.RecordRelay(ctx, received.ID, "700000000000000072", "700000000000000073")) // user's answer, DMed to carol
 	schedule(t, db, user, carol, t0.Add(time.Hour), "pending from user")
 	schedule(t, db, bob, user, t0.Add(time.Hour), "bob's surprise")
 	schedule(t, db, user, user, t0.Add(time.Hour), "note to self")
@@ -219,6 +224,9 @@ func TestExport(t *testing.T) {
 	if toBob.Note != "note from "+alice || toBob.Answer != AnswerCare || toBob.Words != "bob's words" {
 		t.Fatalf("sent check-in with the answer bob gave = %+v", toBob)
 	}
+	if len(ex.RelayDMs) != 1 || ex.RelayDMs[0] != relayToUser {
+		t.Fatalf("export relay DMs = %+v, want only the one to the user, %+v", ex.RelayDMs, relayToUser)
+	}
 	notes := map[string]string{}
 	for _, c := range ex.CheckInsReceived {
 		notes[c.SenderID] = c.Note
@@ -232,7 +240,7 @@ func TestExport(t *testing.T) {
 
 	data, err := json.Marshal(ex)
 	must(t, err)
-	for _, want := range []string{`"user_id":"` + alice + `"`, `"checkins_sent"`, `"blocked":"hashed"`, `"words":"bob's words"`} {
+	for _, want := range []string{`"user_id":"` + alice + `"`, `"checkins_sent"`, `"blocked":"hashed"`, `"words":"bob's words"`, `"relay_dms":[{"channel_id":"700000000000000070"`} {
 		if !strings.Contains(string(data), want) {
 			t.Errorf("export JSON lacks %s", want)
 		}
