@@ -304,7 +304,7 @@ const endedElsewhere = "check-in ended elsewhere while it was being sent"
 // reschedule puts the check-in back to pending for next. One that ended meanwhile (cancelled,
 // deleted, or answered from a DM that went out though its POST failed) stays as it is.
 func (d *delivery) reschedule(ctx context.Context, c storage.CheckIn, next time.Time, attempts int, what string, log *slog.Logger) {
-	err := d.b.store.Reschedule(ctx, c.ID, next, attempts)
+	err := d.b.store.Reschedule(ctx, c, next, attempts)
 	if errors.Is(err, storage.ErrNotFound) {
 		log.Info(endedElsewhere)
 	} else if err != nil {
@@ -333,7 +333,7 @@ func retryElapsed(base time.Duration, attempts int) time.Duration {
 
 // end records a final outcome and, where the sender should know, tells them privately.
 func (d *delivery) end(ctx context.Context, c storage.CheckIn, status storage.CheckInStatus, reason storage.FailReason, tell bool, log *slog.Logger) {
-	if err := d.b.store.MarkFailed(ctx, c.ID, status, reason, d.b.clock.Now()); errors.Is(err, storage.ErrNotFound) {
+	if err := d.b.store.MarkFailed(ctx, c, status, reason, d.b.clock.Now()); errors.Is(err, storage.ErrNotFound) {
 		log.Info(endedElsewhere) // cancelled or deleted: nothing to tell
 		return
 	} else if err != nil {

@@ -497,10 +497,11 @@ func TestPurgeAtStartDropsOnlyWhatOutlivedRetention(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := store.ClaimDue(ctx, at, time.Minute, 10); err != nil {
-			t.Fatal(err)
+		claimed, err := store.ClaimDue(ctx, at, time.Minute, 10)
+		if err != nil || len(claimed) != 1 {
+			t.Fatalf("claimed %d: %v", len(claimed), err)
 		}
-		if err := store.MarkFailed(ctx, cs[0].ID, storage.StatusFailed, "test", at); err != nil {
+		if err := store.MarkFailed(ctx, claimed[0], storage.StatusFailed, "test", at); err != nil {
 			t.Fatal(err)
 		}
 		if err := store.MarkSenderNotified(ctx, cs[0].ID); err != nil {

@@ -23,7 +23,9 @@ const (
 	// that sender may still run (cut off from the database, or its lock's session ended by
 	// the server): it notices within two checks (one interval, one timeout) and cancels
 	// its sends, and then writes at most the outcomes of sends already answered. Only after
-	// that are its leases truly abandoned, and safe to hand out again (see delivery.run).
+	// that are its leases truly abandoned, and safe to hand out again (see delivery.run);
+	// an outcome it writes later still is refused, as it names a claim no longer current
+	// (storage's updateSending), except that a DM sent is recorded: it is the same message.
 	senderHandover = 2*senderCheck + time.Second
 )
 

@@ -332,12 +332,14 @@ func (db *DB) ReleaseLeases(ctx context.Context) (int, error) {
 	return int(n), nil
 }
 
-// updateSending applies an update to check-in id only while it is 'sending', so a worker
-// whose lease was taken over cannot overwrite the outcome; ErrNotFound otherwise.
-func (db *DB) updateSending(ctx context.Context, what string, id int64, set string, args ...any) error {
-	args = append(args, id, StatusSending)
-	if err := execOne(ctx, db.sql, "UPDATE checkins SET "+set+" WHERE id = ? AND status = ?", args...); err != nil {
-		return fmt.Errorf("%s check-in %d: %w", what, id, err)
+// updateSending applies an update to a claimed check-in only while it is 'sending' under
+// that very claim (ClaimDue's copy carries its lease), so that a worker whose claim was
+// released and taken by the next sender cannot overwrite that sender's work; ErrNotFound
+// otherwise.
+func (db *DB) updateSending(ctx context.Context, what string, claim CheckIn, set string, args ...any) error {
+	args = append(args, claim.ID, StatusSending, millis(claim.LeaseUntil))
+	if err := execOne(ctx, db.sql, "UPDATE checkins SET "+set+" WHERE id = ? AND status = ? AND lease_until = ?", args...); err != nil {
+		return fmt.Errorf("%s check-in %d: %w", what, claim.ID, err)
 	}
 	return nil
 }
@@ -374,22 +376,22 @@ func (db *DB) Deliverable(ctx context.Context, id int64) (bool, error) {
 	return ok, nil
 }
 
-// Reschedule puts check-in id back to pending for another attempt at next (a retry, or the
-// end of quiet hours), recording how many attempts were made.
-func (db *DB) Reschedule(ctx context.Context, id int64, next time.Time, attempts int) error {
-	return db.updateSending(ctx, "reschedule", id, "status = ?, next_attempt_at = ?, attempts = ?, lease_until = 0",
+// Reschedule puts a claimed check-in (as ClaimDue returned it) back to pending for another
+// attempt at next (a retry, or the end of quiet hours), recording how many attempts were made.
+func (db *DB) Reschedule(ctx context.Context, claim CheckIn, next time.Time, attempts int) error {
+	return db.updateSending(ctx, "reschedule", claim, "status = ?, next_attempt_at = ?, attempts = ?, lease_until = 0",
 		StatusPending, millis(next), attempts)
 }
 
-// MarkFailed ends check-in id with status failed, undeliverable or dropped. reason is a
-// short code (never user text).
-func (db *DB) MarkFailed(ctx context.Context, id int64, status CheckInStatus, reason FailReason, now time.Time) error {
+// MarkFailed ends a claimed check-in (as ClaimDue returned it) with status failed,
+// undeliverable or dropped. reason is a short code (never user text).
+func (db *DB) MarkFailed(ctx context.Context, claim CheckIn, status CheckInStatus, reason FailReason, now time.Time) error {
 	switch status {
 	case StatusFailed, StatusUndeliverable, StatusDropped:
 	default:
-		return fmt.Errorf("mark failed check-in %d: %q is not a failure status", id, status)
+		return fmt.Errorf("mark failed check-in %d: %q is not a failure status", claim.ID, status)
 	}
-	return db.updateSending(ctx, "mark failed", id, "status = ?, fail_reason = ?, lease_until = 0, updated_at = ?",
+	return db.updateSending(ctx, "mark failed", claim, "status = ?, fail_reason = ?, lease_until = 0, updated_at = ?",
 		status, reason, millis(now))
 }
 

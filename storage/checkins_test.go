@@ -241,6 +241,21 @@ func TestClaimDueLeasesInOrder(t *testing.T) {
 	}
 }
 
+// claimOne claims what is due at now and returns the claimed copy of c, which carries the
+// claim's lease.
+func claimOne(t *testing.T, db *DB, c CheckIn, now time.Time) CheckIn {
+	t.Helper()
+	claimed, err := db.ClaimDue(context.Background(), now, time.Minute, 10)
+	must(t, err)
+	for _, got := range claimed {
+		if got.ID == c.ID {
+			return got
+		}
+	}
+	t.Fatalf("check-in %d was not claimed at %v: %v", c.ID, now, ids(claimed))
+	return CheckIn{}
+}
+
 func TestOutcomesOnlyWhileSending(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
@@ -249,15 +264,14 @@ func TestOutcomesOnlyWhileSending(t *testing.T) {
 
 	// Not claimed yet: no outcome may be recorded.
 	wantErr(t, db.MarkSent(ctx, c.ID, "c", "m", false, t0), ErrNotFound)
-	wantErr(t, db.Reschedule(ctx, c.ID, t0, 1), ErrNotFound)
-	wantErr(t, db.MarkFailed(ctx, c.ID, StatusFailed, "http_500", t0), ErrNotFound)
+	wantErr(t, db.Reschedule(ctx, c, t0, 1), ErrNotFound)
+	wantErr(t, db.MarkFailed(ctx, c, StatusFailed, "http_500", t0), ErrNotFound)
 	wantErr(t, db.MarkSenderNotified(ctx, c.ID), ErrNotFound)
 	wantErr(t, db.MarkSent(ctx, 999, "c", "m", false, t0), ErrNotFound)
 
 	// Retry: back to pending with a later attempt.
-	_, err := db.ClaimDue(ctx, t0, time.Minute, 10)
-	must(t, err)
-	must(t, db.Reschedule(ctx, c.ID, t0.Add(2*time.Second), 1))
+	claim := claimOne(t, db, c, t0)
+	must(t, db.Reschedule(ctx, claim, t0.Add(2*time.Second), 1))
 	got, _ := db.CheckIn(ctx, c.ID)
 	if got.Status != StatusPending || got.Attempts != 1 || !got.NextAttemptAt.Equal(t0.Add(2*time.Second)) || !got.DueAt.Equal(t0) || !got.LeaseUntil.IsZero() {
 		t.Fatalf("rescheduled = %+v", got)
@@ -267,8 +281,7 @@ func TestOutcomesOnlyWhileSending(t *testing.T) {
 	}
 
 	// Sent late.
-	_, err = db.ClaimDue(ctx, t0.Add(2*time.Second), time.Minute, 10)
-	must(t, err)
+	claim = claimOne(t, db, c, t0.Add(2*time.Second))
 	must(t, db.MarkSent(ctx, c.ID, "dm-1", "msg-9", true, t0.Add(3*time.Second)))
 	got, _ = db.CheckIn(ctx, c.ID)
 	if got.Status != StatusSent || got.ChannelID != "dm-1" || got.MessageID != "msg-9" || !got.Late ||
@@ -276,17 +289,16 @@ func TestOutcomesOnlyWhileSending(t *testing.T) {
 		t.Fatalf("sent = %+v", got)
 	}
 	// A stale worker cannot overwrite the outcome.
-	wantErr(t, db.MarkFailed(ctx, c.ID, StatusFailed, "timeout", t0), ErrNotFound)
-	wantErr(t, db.Reschedule(ctx, c.ID, t0, 2), ErrNotFound)
+	wantErr(t, db.MarkFailed(ctx, claim, StatusFailed, "timeout", t0), ErrNotFound)
+	wantErr(t, db.Reschedule(ctx, claim, t0, 2), ErrNotFound)
 
 	// Undeliverable, then the sender is told.
 	d := schedule(t, db, alice, bob, t0, "")
-	_, err = db.ClaimDue(ctx, t0, time.Minute, 10)
-	must(t, err)
-	if err := db.MarkFailed(ctx, d.ID, StatusSent, "x", t0); err == nil {
+	dClaim := claimOne(t, db, d, t0)
+	if err := db.MarkFailed(ctx, dClaim, StatusSent, "x", t0); err == nil {
 		t.Fatal("MarkFailed accepted a non-failure status")
 	}
-	must(t, db.MarkFailed(ctx, d.ID, StatusUndeliverable, "dm_closed", t0.Add(time.Second)))
+	must(t, db.MarkFailed(ctx, dClaim, StatusUndeliverable, "dm_closed", t0.Add(time.Second)))
 	got, _ = db.CheckIn(ctx, d.ID)
 	if got.Status != StatusUndeliverable || got.FailReason != "dm_closed" || got.SenderNotified {
 		t.Fatalf("undeliverable = %+v", got)
@@ -307,12 +319,38 @@ func TestOutcomesOnlyWhileSending(t *testing.T) {
 
 	// Dropped while sending, sender told before the outcome is stored.
 	e := schedule(t, db, alice, bob, t0, "")
-	_, err = db.ClaimDue(ctx, t0, time.Minute, 10)
-	must(t, err)
+	eClaim := claimOne(t, db, e, t0)
 	must(t, db.MarkSenderNotified(ctx, e.ID))
-	must(t, db.MarkFailed(ctx, e.ID, StatusDropped, "gave_up", t0))
+	must(t, db.MarkFailed(ctx, eClaim, StatusDropped, "gave_up", t0))
 	if got, _ := db.CheckIn(ctx, e.ID); got.Status != StatusDropped || !got.SenderNotified {
 		t.Fatalf("dropped = %+v", got)
+	}
+}
+
+// A sender cut off from the database may still try to record an outcome after the next
+// sender released its leases and claimed the check-in again: that write must not land, or
+// it would put back to pending (or end) a check-in the new sender is posting.
+func TestOutcomeOfAClaimTakenOverIsRefused(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	link(t, db, alice, bob)
+	c := schedule(t, db, alice, bob, t0, "")
+	stale := claimOne(t, db, c, t0)
+	n, err := db.ReleaseLeases(ctx) // the next sender, after its handover
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("ReleaseLeases = %d", n)
+	}
+	current := claimOne(t, db, c, t0.Add(5*time.Second))
+
+	wantErr(t, db.Reschedule(ctx, stale, t0.Add(time.Minute), 1), ErrNotFound)
+	wantErr(t, db.MarkFailed(ctx, stale, StatusFailed, FailGaveUp, t0), ErrNotFound)
+	if got, _ := db.CheckIn(ctx, c.ID); got.Status != StatusSending || !got.LeaseUntil.Equal(current.LeaseUntil) {
+		t.Fatalf("after the stale writes = %+v, want still sending under the new claim", got)
+	}
+	must(t, db.MarkFailed(ctx, current, StatusUndeliverable, FailDMsClosed, t0.Add(6*time.Second)))
+	if got, _ := db.CheckIn(ctx, c.ID); got.Status != StatusUndeliverable {
+		t.Fatalf("the new claim's outcome = %+v", got)
 	}
 }
 

@@ -196,7 +196,7 @@ func deliver(t testing.TB, db *DB, c CheckIn) CheckIn {
 		if got.ID == c.ID {
 			found = true
 		} else {
-			must(t, db.Reschedule(ctx, got.ID, got.NextAttemptAt, got.Attempts))
+			must(t, db.Reschedule(ctx, got, got.NextAttemptAt, got.Attempts))
 		}
 	}
 	if !found {

@@ -277,9 +277,9 @@ func TestPurge(t *testing.T) {
 	must(t, err)
 	for _, c := range claimed {
 		if c.ID == failed.ID {
-			must(t, db.MarkFailed(ctx, c.ID, StatusFailed, "http_500", t0.Add(3*time.Hour)))
+			must(t, db.MarkFailed(ctx, c, StatusFailed, "http_500", t0.Add(3*time.Hour)))
 		} else {
-			must(t, db.Reschedule(ctx, c.ID, c.NextAttemptAt, 0))
+			must(t, db.Reschedule(ctx, c, c.NextAttemptAt, 0))
 		}
 	}
 	expired, err := db.CreateInvitation(ctx, carol, dave, t0, time.Hour, 5) // expires t0+1h
