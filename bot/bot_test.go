@@ -217,6 +217,35 @@ func testSlowHandlerIsDeferredThenFilled(t *testing.T, opts ...harnessOption) {
 	}
 }
 
+// A handler that finishes right after its deferral went out as the HTTP response still has
+// its answer filled in: Discord may take a moment to take in the deferral, and a fill that
+// comes first finds no message to edit.
+func TestAnswerRightAfterAnHTTPDeferralIsFilled(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withHTTPInteractions, withAnswerLag(300*time.Millisecond))
+	standIn(h.bot, func(ctx context.Context, req commands.Request, next commands.Handler) commands.Result {
+		h.clock.Advance(h.bot.deferAfter)
+		if err := h.srv.WaitAnswerRead(ctx, req.InteractionID); err != nil {
+			t.Errorf("no deferral: %v", err)
+		}
+		return next(ctx, req) // before Discord took in the deferral
+	})
+	i := h.srv.SlashCommand(alice, guild, "aftercare", dt.StringOption("topic", "chill"))
+	if err := h.srv.Dispatch(h.ctx, i); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(h.ctx, 10*time.Second)
+	defer cancel()
+	cb, err := h.srv.WaitReply(ctx, i.ID)
+	if err != nil {
+		t.Fatalf("the deferred reply was never filled: %v", err)
+	}
+	first, _ := h.srv.WaitCallback(h.ctx, i.ID)
+	if first.Type != dt.CallbackDeferredMessage || cb.Edits != 1 || len(cb.Embeds) != 1 || !strings.Contains(cb.Embeds[0].Title, "Chill") {
+		t.Fatalf("first answer type %d; filled reply: edits %d embeds %+v", first.Type, cb.Edits, cb.Embeds)
+	}
+}
+
 // outlastDeferral is a handler's slow work: it moves the clock past the bot's deferral
 // and returns once the deferral has reached Discord. The deferral waits on the bot's
 // clock, so it comes well within the real time it would take on the wall clock.

@@ -202,11 +202,26 @@ func (b *Bot) interactionRequest(method, url string, body any, files []*discordg
 	defer res.Body.Close()
 	reply, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
 	if res.StatusCode >= 300 {
-		// Discord's error body names the code and the fields at fault, never user text.
-		return nil, fmt.Errorf("HTTP %d: %.512s", res.StatusCode, reply)
+		refused := &webhookError{status: res.StatusCode, body: reply}
+		var apiErr struct {
+			Code int `json:"code"`
+		}
+		if json.Unmarshal(reply, &apiErr) == nil {
+			refused.code = apiErr.Code
+		}
+		return nil, refused
 	}
 	return reply, err
 }
+
+// webhookError is Discord's refusal of an interaction callback or webhook call.
+type webhookError struct {
+	status int
+	code   int    // Discord's JSON error code, 0 when the body had none
+	body   []byte // names the code and the fields at fault, never user text
+}
+
+func (e *webhookError) Error() string { return fmt.Sprintf("HTTP %d: %.512s", e.status, e.body) }
 
 func toFiles(fs []commands.File) []*discordgo.File {
 	var out []*discordgo.File

@@ -147,12 +147,37 @@ func (b *Bot) fill(i *discordgo.Interaction, ack discordgo.InteractionResponseTy
 		if resp.Ephemeral {
 			msg.Flags = discordgo.MessageFlagsEphemeral
 		}
-		if _, err := b.interactionRequest(http.MethodPost, discordgo.EndpointFollowupMessage(i.AppID, i.Token)+"?wait=true", msg, toFiles(resp.Files)); err != nil {
+		if err := b.answerByWebhook(http.MethodPost, discordgo.EndpointFollowupMessage(i.AppID, i.Token)+"?wait=true", msg, resp.Files); err != nil {
 			log.Warn("send follow-up", "err", err)
 		}
 		return
 	}
-	if _, err := b.interactionRequest(http.MethodPatch, discordgo.EndpointInteractionResponseActions(i.AppID, i.Token), msg, toFiles(resp.Files)); err != nil {
+	if err := b.answerByWebhook(http.MethodPatch, discordgo.EndpointInteractionResponseActions(i.AppID, i.Token), msg, resp.Files); err != nil {
 		log.Warn("fill deferred interaction", "err", err)
 	}
+}
+
+// codeUnknownWebhook is Discord's answer to a webhook call for an interaction it does not
+// know (yet).
+const codeUnknownWebhook = 10015
+
+// webhookTries space the tries of a fill or follow-up that Discord answers with Unknown
+// Message or Unknown Webhook: a deferral that went out as the HTTP response may not be
+// taken in yet when the answer is ready. On the wall clock: they wait on Discord.
+var webhookTries = []time.Duration{0, 50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond}
+
+// answerByWebhook sends the fill or a follow-up of an acknowledged interaction, trying
+// again for a moment while Discord does not know the acknowledgement yet.
+func (b *Bot) answerByWebhook(method, endpoint string, msg *messageJSON, files []commands.File) (err error) {
+	for _, wait := range webhookTries {
+		if wait > 0 {
+			sleepCtx(context.Background(), wallClock, wait)
+		}
+		// Files are read as the request is built, so each try gets its own readers.
+		_, err = b.interactionRequest(method, endpoint, msg, toFiles(files))
+		if code := restCode(err); code != codeUnknownMessage && code != codeUnknownWebhook {
+			return err
+		}
+	}
+	return err
 }

@@ -134,6 +134,10 @@ func restCode(err error) int {
 	if errors.As(err, &re) && re.Message != nil {
 		return re.Message.Code
 	}
+	var we *webhookError
+	if errors.As(err, &we) {
+		return we.code
+	}
 	return 0
 }
 

@@ -59,6 +59,11 @@ func withRateLimit(perSecond int) harnessOption {
 // withHTTP serves /healthz and /metrics on an ephemeral loopback port (see Bot.HTTPAddr).
 func withHTTP(s *harnessSetup) { s.cfg.HTTP.Listen = "127.0.0.1:0" }
 
+// withAnswerLag has the stand-in take d to act on each HTTP-interactions answer it read.
+func withAnswerLag(d time.Duration) harnessOption {
+	return func(s *harnessSetup) { s.srv.AnswerLag = d }
+}
+
 // withLatency has the stand-in answer route late from before the bot starts.
 func withLatency(route string, d time.Duration) harnessOption {
 	return func(s *harnessSetup) {

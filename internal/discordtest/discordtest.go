@@ -56,6 +56,10 @@ type Options struct {
 	// CallbackDeadline is how long after Dispatch the first callback is accepted; later
 	// callbacks get 404 10062 and a violation. Default 3 s; negative disables the check.
 	CallbackDeadline time.Duration
+	// AnswerLag is how long, in HTTP-interactions mode, the server takes to take in an
+	// answer after reading the bot's HTTP response: until then the interaction is not
+	// acknowledged, and a webhook call for it finds nothing, as can happen on Discord.
+	AnswerLag time.Duration
 	// Now is the server's clock for timestamps, snowflakes, the nonce window and token
 	// expiry. Rate limits always use real time, because clients sleep in real time.
 	Now func() time.Time

@@ -126,8 +126,13 @@ func (s *Server) postInteraction(url string, st *interactionState, body []byte, 
 	out, _ := io.ReadAll(io.LimitReader(res.Body, 64<<20))
 	res.Body.Close()
 	received := time.Now()
+	s.mu.Lock()
+	st.answerRead = true
+	s.mu.Unlock()
+	s.broadcast()
 	switch res.StatusCode {
 	case http.StatusOK:
+		time.Sleep(s.opts.AnswerLag) // the stand-in's own processing time, not a wait on the bot
 		cb, _ := http.NewRequest(http.MethodPost, "/api/v10/interactions/"+st.ID+"/"+st.Token+"/callback", nil)
 		cb.Header.Set("Content-Type", res.Header.Get("Content-Type"))
 		// The same checks as a callback by REST; they record any violation themselves.
@@ -143,6 +148,17 @@ func (s *Server) postInteraction(url string, st *interactionState, body []byte, 
 		s.violate(where, fmt.Sprintf("the interactions endpoint answered %d to a signed interaction", res.StatusCode))
 	}
 	s.broadcast()
+}
+
+// WaitAnswerRead waits until the bot's HTTP response to the interaction was read, which is
+// AnswerLag before the stand-in acts on it.
+func (s *Server) WaitAnswerRead(ctx context.Context, interactionID string) error {
+	return s.waitFor(ctx, "the HTTP answer to interaction "+interactionID, func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		st := s.interactions[interactionID]
+		return st != nil && st.answerRead
+	})
 }
 
 // PostSigned POSTs body to url signed at at, as Discord would, and returns the response

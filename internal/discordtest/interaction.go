@@ -146,6 +146,7 @@ type interactionState struct {
 	dispatchedAt time.Time // real time, for the 3 s deadline
 	sentAt       time.Time // real time the event was written to the gateway; zero while it waits for a resume
 	issuedAt     time.Time // server clock, for the 15 min token
+	answerRead   bool      // HTTP-interactions mode: the bot's HTTP response was read (see AnswerLag)
 	callback     *Callback
 	reply        *Message // the message the callback created or updated
 	deferred     bool     // acknowledged with 5 or 6 and not filled yet
