@@ -108,6 +108,7 @@ func New(o Options) (*Bot, error) {
 		Content:   o.Content,
 		Store:     o.Store,
 		Clock:     o.Clock.Now,
+		Wait:      func(ctx context.Context, d time.Duration) { sleepCtx(ctx, o.Clock, d) },
 		DM:        b,
 		Wake:      b.checkInsScheduled,
 		Answered:  b.metrics.answered,

@@ -51,3 +51,19 @@ func indexOf(lines []string, part string) int {
 	}
 	return -1
 }
+
+// Every answer to an invitation leaves at the same moment after the command on the bot's
+// clock (commands' inviteAnswerAfter): a refusal, which attempts no DM, as late as an
+// invitation that was DMed.
+func TestInviteAnswersWaitOnTheBotsClock(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.reply(h.srv.SlashCommand(bob, dm, "partner", dt.SubCommand("block", dt.UserOption("user", alice))))
+	for _, invitee := range []dt.User{carol, bob} { // DMed; refused
+		start := h.now()
+		cb := h.reply(h.srv.SlashCommand(alice, guild, "partner", dt.SubCommand("invite", dt.UserOption("user", invitee))))
+		if took := h.now().Sub(start); took < 750*time.Millisecond {
+			t.Errorf("the invitation to %s was answered %v after the command on the bot's clock: %q", invitee.Username, took, cb.Content)
+		}
+	}
+}

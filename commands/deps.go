@@ -20,6 +20,8 @@ type Deps struct {
 	Wake func()
 	// Answered tells that a check-in's recipient answered it (for the metrics); may be nil.
 	Answered func()
+	// Wait blocks for d on the bot's clock, or until ctx ends. Nil waits not at all.
+	Wait func(ctx context.Context, d time.Duration)
 	// GuildName is a server's name, or "" when unknown; interactions do not carry it. May be nil.
 	GuildName func(ctx context.Context, guildID string) string
 	Log       *slog.Logger

@@ -43,6 +43,8 @@ type recordingDMs struct {
 	sent    []sentDM
 	deleted []SentDM
 	closed  map[string]bool
+	// attempt, when set, runs at each send attempt (e.g. to let time pass).
+	attempt func()
 }
 
 type sentDM struct {
@@ -57,6 +59,9 @@ func (r *recordingDMs) SendDM(ctx context.Context, userID string, msg Message) e
 }
 
 func (r *recordingDMs) PostDM(_ context.Context, userID string, msg Message) (SentDM, error) {
+	if r.attempt != nil {
+		r.attempt()
+	}
 	if r.closed[userID] {
 		return SentDM{}, ErrDMClosed
 	}

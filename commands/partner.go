@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/afterglow-bot/afterglow/internal/discordlimits"
 	"github.com/afterglow-bot/afterglow/storage"
@@ -84,11 +85,21 @@ func otherUser(req Request, self, bot string) (string, *Response) {
 	return "", &resp
 }
 
+// inviteAnswerAfter is when every answer to an invitation leaves, after the command: longer
+// than a DM to Discord usually takes, and well short of the deferral (2 s), so that the
+// answer still comes in the interaction's own response.
+const inviteAnswerAfter = 750 * time.Millisecond
+
 func (p partners) invite(ctx context.Context, req Request) (Response, error) {
 	inviteeID, bad := otherUser(req, msgInviteSelf, msgInviteBot)
 	if bad != nil {
 		return *bad, nil
 	}
+	// Every answer from here leaves inviteAnswerAfter after the command: a refusal (no DM
+	// attempted) would otherwise come back sooner than closed DMs (a DM Discord refused),
+	// and the delay would tell a block or a cooldown apart. A DM slower than that still
+	// shows; Discord's usually take a fraction of it.
+	defer p.waitUntil(ctx, p.Clock().Add(inviteAnswerAfter))
 	lim := p.Limits.withDefaults()
 	inv, err := p.Store.CreateInvitation(ctx, req.Caller.ID, inviteeID, p.Clock(), lim.InvitationTTL, lim.InvitationsPerDay)
 	switch {
@@ -363,6 +374,13 @@ func (p partners) withdrawClick(ctx context.Context, req Request) (Response, err
 	resp, err := p.list(ctx, req.Caller.ID, notice)
 	resp.Type = Update
 	return resp, err
+}
+
+// waitUntil waits, with Wait, until the clock reads at.
+func (d Deps) waitUntil(ctx context.Context, at time.Time) {
+	if left := at.Sub(d.Clock()); d.Wait != nil && left > 0 {
+		d.Wait(ctx, left)
+	}
 }
 
 func (d Deps) logger() interface{ Warn(string, ...any) } {

@@ -86,6 +86,41 @@ func TestInviteRefusals(t *testing.T) {
 	}
 }
 
+// An invitation's answer leaves the same time after the command, whatever became of it: a
+// refusal (no DM attempted) must not come back sooner than closed DMs (a DM Discord
+// refused) or a DM sent, or the delay would tell a block or a cooldown apart.
+func TestInviteAnswersLeaveAtTheSameTime(t *testing.T) {
+	ctx := context.Background()
+	cases := map[string]func(f *fixture){
+		"sent":       func(*fixture) {},
+		"closed DMs": func(f *fixture) { f.dms.closed = map[string]bool{bob.ID: true} },
+		"blocked": func(f *fixture) {
+			if err := f.store.Block(ctx, bob.ID, alice.ID, f.now); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"invitations off": func(f *fixture) {
+			s := storage.DefaultUserSettings(bob.ID)
+			s.InvitesOff = true
+			if err := f.store.SaveUserSettings(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+		},
+	}
+	for name, setup := range cases {
+		f := newFixture(t)
+		f.dms.attempt = func() { f.now = f.now.Add(300 * time.Millisecond) } // Discord takes its time
+		f.router = NewRouter(Deps{Content: f.lib, Store: f.store, Clock: func() time.Time { return f.now }, DM: f.dms,
+			Wait: func(_ context.Context, d time.Duration) { f.now = f.now.Add(d) }})
+		setup(f)
+		start := f.now
+		r := f.do(t, sub(alice, "partner", "invite", map[string]string{"user": bob.ID}))
+		if took := f.now.Sub(start); took != inviteAnswerAfter {
+			t.Errorf("%s: answered %v after the command, want %v: %q", name, took, inviteAnswerAfter, r.Content)
+		}
+	}
+}
+
 func TestBlockAndClosedDMsLookTheSame(t *testing.T) {
 	f := newFixture(t)
 	carol := User{ID: "200000000000000003", Name: "Carol"}
