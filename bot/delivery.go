@@ -210,6 +210,16 @@ func (d *delivery) deliver(ctx context.Context, c storage.CheckIn, slot time.Tim
 		planned = c.NextAttemptAt // moved by quiet hours: that is not lateness
 	}
 	late := now.Sub(planned) > lateAfter
+	if late {
+		if err := store.MarkLate(ctx, c); errors.Is(err, storage.ErrNotFound) {
+			log.Info(endedElsewhere)
+			return
+		} else if err != nil {
+			d.b.storeFailed(log, "record lateness", err)
+			d.retry(ctx, c, log)
+			return
+		}
+	}
 	msg, err := d.b.router.CheckInMessage(ctx, c, late)
 	if err != nil {
 		log.Error("build check-in message", "err", err)

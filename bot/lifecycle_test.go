@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/afterglow-bot/afterglow/content"
 	dt "github.com/afterglow-bot/afterglow/internal/discordtest"
 	"github.com/afterglow-bot/afterglow/storage"
 )
@@ -302,5 +303,33 @@ func TestShutdownRecordsTheDMOnTheWire(t *testing.T) {
 	}
 	if len(cs) != 1 || cs[0].Status != storage.StatusSent || cs[0].MessageID != dmID {
 		t.Fatalf("after the stop, the check-in whose DM Discord stored (%s) is %+v", dmID, cs)
+	}
+}
+
+// A late check-in answered the moment its DM appears keeps its apology: the DM is rebuilt
+// with the answer from the stored check-in, which says it went out late even before the
+// bot has its response.
+func TestLateCheckInAnsweredInsideItsPostKeepsItsApology(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.linkPartners(alice, bob)
+	late := content.MustLoad().LatePrefix()
+	var posted, up dt.Callback
+	wait := h.onCheckInDM(bob, func(m dt.Message) {
+		posted.MessageContent = m.MessageContent
+		id := customIDWith(m.MessageContent, "ci1:answer:")
+		up = h.tryInvoke(h.srv.Click(bob, dm, &m, id[:strings.LastIndex(id, ":")]+":good"))
+	})
+	due := []storage.CheckIn{{SenderID: alice.ID, RecipientID: bob.ID, DueAt: h.now().Add(-time.Hour)}}
+	if _, err := h.store.ScheduleCheckIns(h.ctx, due, h.now().Add(-time.Hour), 0); err != nil {
+		t.Fatal(err)
+	}
+	h.bot.checkInsScheduled()
+	wait()
+	if len(posted.Embeds) == 0 || !strings.HasPrefix(posted.Embeds[0].Description, late) {
+		t.Fatalf("the DM of a check-in an hour late has no apology: %+v", posted.Embeds)
+	}
+	if up.Type != dt.CallbackUpdate || len(up.Embeds) == 0 || !strings.HasPrefix(up.Embeds[0].Description, late) {
+		t.Fatalf("answered inside its POST, the DM lost its apology: type %d %+v", up.Type, up.Embeds)
 	}
 }

@@ -376,6 +376,12 @@ func (db *DB) Deliverable(ctx context.Context, id int64) (bool, error) {
 	return ok, nil
 }
 
+// MarkLate records, before its DM is posted, that a claimed check-in goes out late, so that
+// an answer from that DM, which can come before MarkSent, rebuilds it with its apology.
+func (db *DB) MarkLate(ctx context.Context, claim CheckIn) error {
+	return db.updateSending(ctx, "mark late", claim, "late = 1")
+}
+
 // Reschedule puts a claimed check-in (as ClaimDue returned it) back to pending for another
 // attempt at next (a retry, or the end of quiet hours), recording how many attempts were made.
 func (db *DB) Reschedule(ctx context.Context, claim CheckIn, next time.Time, attempts int) error {

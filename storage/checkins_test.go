@@ -327,6 +327,24 @@ func TestOutcomesOnlyWhileSending(t *testing.T) {
 	}
 }
 
+// MarkLate says a check-in goes out late before its DM is posted, under its claim only.
+func TestMarkLateBeforeTheDMIsPosted(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	link(t, db, alice, bob)
+	c := schedule(t, db, alice, bob, t0, "")
+	wantErr(t, db.MarkLate(ctx, c), ErrNotFound) // not claimed
+	claim := claimOne(t, db, c, t0.Add(time.Hour))
+	must(t, db.MarkLate(ctx, claim))
+	if got, _ := db.CheckIn(ctx, c.ID); !got.Late || got.Status != StatusSending {
+		t.Fatalf("after MarkLate = %+v", got)
+	}
+	_, err := db.ReleaseLeases(ctx)
+	must(t, err)
+	claimOne(t, db, c, t0.Add(2*time.Hour))
+	wantErr(t, db.MarkLate(ctx, claim), ErrNotFound) // a claim taken over
+}
+
 // A sender cut off from the database may still try to record an outcome after the next
 // sender released its leases and claimed the check-in again: that write must not land, or
 // it would put back to pending (or end) a check-in the new sender is posting.
