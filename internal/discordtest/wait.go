@@ -42,13 +42,14 @@ func (l *LockedBuffer) String() string {
 }
 
 // AllowParallel lets up to n tests that call t.Parallel run at once, unless the command
-// line sets -parallel. Call it from TestMain before m.Run. Tests against the stand-in
-// spend most of their time waiting (on sockets, on processes, on discordgo's one-second
-// close), so the default of one per CPU would leave the CPUs idle.
+// line sets -parallel, or -fuzz (where -parallel counts fuzzing workers, which work the
+// CPU). Call it from TestMain before m.Run. Tests against the stand-in spend most of their
+// time waiting (on sockets, on processes, on discordgo's one-second close), so the
+// default of one per CPU would leave the CPUs idle.
 func AllowParallel(n int) {
 	flag.Parse()
 	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" || f.Name == "test.fuzz" })
 	if !set {
 		if err := flag.Set("test.parallel", strconv.Itoa(n)); err != nil {
 			panic(err) // only if the testing package renamed its flag
