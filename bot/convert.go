@@ -203,9 +203,7 @@ func (b *Bot) interactionRequest(method, url string, body any, files []*discordg
 	reply, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
 	if res.StatusCode >= 300 {
 		refused := &webhookError{status: res.StatusCode, body: reply}
-		var apiErr struct {
-			Code int `json:"code"`
-		}
+		var apiErr discordgo.APIErrorMessage
 		if json.Unmarshal(reply, &apiErr) == nil {
 			refused.code = apiErr.Code
 		}

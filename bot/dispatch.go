@@ -157,10 +157,6 @@ func (b *Bot) fill(i *discordgo.Interaction, ack discordgo.InteractionResponseTy
 	}
 }
 
-// codeUnknownWebhook is Discord's answer to a webhook call for an interaction it does not
-// know (yet).
-const codeUnknownWebhook = 10015
-
 // webhookTries space the tries of a fill or follow-up that Discord answers with Unknown
 // Message or Unknown Webhook: a deferral that went out as the HTTP response may not be
 // taken in yet when the answer is ready. On the wall clock: they wait on Discord.

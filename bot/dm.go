@@ -18,6 +18,7 @@ import (
 const (
 	codeCannotDM       = 50007 // the user's DMs are closed to the bot, or no shared server
 	codeUnknownMessage = 10008
+	codeUnknownWebhook = 10015 // a webhook call for an interaction Discord does not know (yet)
 )
 
 // dmChannels caches user id -> DM channel id; Discord returns the same channel every time.
